@@ -1,0 +1,1 @@
+// Compiles the precompiled <torch/torch.h> that every LibTorch-based module reuses.

@@ -1,0 +1,29 @@
+#pragma once
+// Helpers shared by the test suites.
+#include <string>
+
+namespace cppdet::testing {
+
+// The repository root (CPPDET_SOURCE_DIR env, else the configure-time path).
+std::string source_dir();
+// <repo>/tests/fixtures/<relative>.
+std::string fixture(const std::string& relative);
+// ../shared next to the repository (present on developer machines and in CI); "" if absent.
+std::string shared_dir();
+// The built `cppdet` executable.
+std::string cppdet_exe();
+// A fresh empty directory under the system temp dir, removed at process exit.
+std::string make_temp_dir(const std::string& tag);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr interleaved
+};
+// Runs a shell command line, capturing its output.
+CommandResult run_command(const std::string& command_line);
+// Runs `cppdet <args>`.
+CommandResult run_cppdet(const std::string& args);
+// Quotes a string for /bin/sh.
+std::string shell_quote(const std::string& s);
+
+}  // namespace cppdet::testing
