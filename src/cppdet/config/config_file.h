@@ -20,7 +20,7 @@ Value load_config(const std::string& path, const std::vector<std::string>& cfg_o
 
 // One config file's own content (no `_base_` merging, no {{_base_.x}} substitution), read
 // from memory. `filename` names the file in messages and picks the syntax by its extension
-// (.py, .json, .yaml/.yml). Never executes anything.
+// (.py, .json, .yaml/.yml; .txt is read as Python, for dumped configs). Never executes anything.
 Value parse_config_text(const std::string& text, const std::string& filename);
 
 // mmcv's DictAction: "a.b=1,2" -> {"a.b": [1, 2]} (flat dotted keys, in argument order).

@@ -1,0 +1,229 @@
+// Inference latency of cppdet against torchvision, measured in one invocation:
+//
+//   build/bench/bench_inference [--threads N] [--iters K] [--warmup W] [--image demo.jpg]
+//                               [--models faster,mask] [--python /usr/bin/python3] [--source-dir .]
+//
+// Run from the repository root (or pass --source-dir): it reads configs/ and bench/.
+//
+// For Faster R-CNN and Mask R-CNN R50-FPN (full size, MMDetection layout, random weights) it
+// runs, each in a fresh process: cppdet (this executable re-run as a worker) and torchvision
+// (bench/torchvision_peer.py: fasterrcnn_resnet50_fpn / maskrcnn_resnet50_fpn, weights=None).
+// Both see the same image (demo.jpg, 640x427 -> resized 1199x800, batch 1216x800), the same
+// thread count and the same workload: the box classifier is set to predict "person" with
+// probability ~0.65 and zero box deltas, so each image keeps 1000 proposals, 100 detections
+// and (Mask R-CNN) 100 pasted masks. Prints per-model medians, the cppdet/torchvision ratio and
+// each process's peak RSS.
+//
+//   end-to-end: read + decode the file, preprocess, network, post-process (rescaled boxes,
+//               masks pasted at the original size)
+//   model-only: from the preprocessed batch to the same final result
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cppdet/apis/inference.h"
+#include "cppdet/config/config_file.h"
+#include "cppdet/data/loader/collate.h"
+#include "cppdet/data/transforms/compose.h"
+#include "cppdet/models/detector.h"
+
+extern char** environ;
+
+namespace {
+
+using nlohmann::json;
+
+struct Args {
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int iters = 5;
+  int warmup = 1;
+  std::string image = "../shared/data/mmdet_demo/demo.jpg";
+  std::vector<std::string> models{"faster", "mask"};
+  std::string python = "/usr/bin/python3";
+  std::string source_dir = ".";  // the repository root (configs/, bench/)
+  std::string worker;  // internal: run the cppdet side for this model
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+long peak_rss_kib() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+std::string config_for(const Args& args, const std::string& model) {
+  return args.source_dir + (model == "faster" ? "/configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py"
+                                              : "/configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.py");
+}
+
+// The fixed workload: "person" (class 0) at probability e^5 / (e^5 + 80), zero box deltas.
+void calibrate_box_head(cppdet::models::Detector& detector) {
+  torch::NoGradGuard no_grad;
+  for (auto& item : detector.named_parameters()) {
+    const std::string& name = item.key();
+    torch::Tensor& p = item.value();
+    if (name.find("bbox_head.fc_reg.") != std::string::npos) p.zero_();
+    if (name.find("bbox_head.fc_cls.") != std::string::npos) {
+      p.zero_();
+      if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) p[0].fill_(5.0);
+    }
+  }
+}
+
+template <typename Fn>
+std::vector<double> time_ms(int warmup, int iters, Fn&& fn) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> out;
+  for (int i = 0; i < iters; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    out.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return out;
+}
+
+int run_worker(const Args& args) {
+  at::set_num_threads(args.threads);
+  cppdet::apis::InferenceModel model = cppdet::apis::init_detector(config_for(args, args.worker), "", "cpu");
+  calibrate_box_head(*model.detector);
+
+  cppdet::data::Sample input;
+  input.img_file = args.image;
+  DetBatch batch = cppdet::data::collate((*model.file_pipeline)(std::move(input)));
+
+  size_t detections = 0;
+  int64_t proposals = 0;
+  json out;
+  out["framework"] = "cppdet";
+  out["threads"] = args.threads;
+  out["input_shape"] = batch.img.sizes().vec();
+  out["e2e_ms"] = time_ms(args.warmup, args.iters, [&] {
+    const cppdet::DetResult r = cppdet::apis::inference_detector(model, args.image);
+    detections = 0;
+    for (const auto& b : r.bboxes) detections += static_cast<size_t>(b.size(0));
+  });
+  out["model_ms"] = time_ms(args.warmup, args.iters, [&] {
+    torch::NoGradGuard no_grad;
+    model.detector->simple_test(batch.img, batch.metas, true);
+  });
+  {
+    torch::NoGradGuard no_grad;
+    cppdet::models::DebugTrace trace;
+    model.detector->simple_test(batch.img, batch.metas, true, &trace);
+    if (const torch::Tensor* p = trace.find("rpn_proposals.0")) proposals = p->size(0);
+  }
+  out["e2e_median_ms"] = median(out["e2e_ms"].get<std::vector<double>>());
+  out["model_median_ms"] = median(out["model_ms"].get<std::vector<double>>());
+  out["detections"] = detections;
+  out["proposals"] = proposals;
+  out["peak_rss_kib"] = peak_rss_kib();
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+// Runs argv, returns its stdout's last line parsed as JSON.
+json run_json(const std::vector<std::string>& argv) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::vector<char*> cargv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ) != 0)
+    throw std::runtime_error("cannot run " + argv[0]);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error(argv[0] + " failed");
+  const size_t start = text.find_last_of('\n', text.size() >= 2 ? text.size() - 2 : 0);
+  return json::parse(start == std::string::npos ? text : text.substr(start + 1));
+}
+
+void print_row(const char* what, const json& c, const json& t, const char* key) {
+  const double cm = c[key].get<double>(), tm = t[key].get<double>();
+  std::printf("  %-22s cppdet %8.1f ms   torchvision %8.1f ms   ratio %.3f\n", what, cm, tm, cm / tm);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--threads") args.threads = std::stoi(value());
+    else if (a == "--iters") args.iters = std::stoi(value());
+    else if (a == "--warmup") args.warmup = std::stoi(value());
+    else if (a == "--image") args.image = value();
+    else if (a == "--python") args.python = value();
+    else if (a == "--source-dir") args.source_dir = value();
+    else if (a == "--worker") args.worker = value();
+    else if (a == "--models") {
+      args.models.clear();
+      std::stringstream ss(value());
+      for (std::string m; std::getline(ss, m, ',');) args.models.push_back(m);
+    } else {
+      std::cerr << "usage: bench_inference [--threads N] [--iters K] [--warmup W] [--image F] [--models faster,mask] "
+                   "[--python PY] [--source-dir REPO]\n";
+      return 2;
+    }
+  }
+  if (!args.worker.empty()) return run_worker(args);
+
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  std::printf("inference latency, batch 1, %d thread(s), %d iteration(s) after %d warm-up, image %s\n", args.threads,
+              args.iters, args.warmup, args.image.c_str());
+  for (const std::string& m : args.models) {
+    const std::vector<std::string> common = {"--threads", std::to_string(args.threads), "--iters",
+                                             std::to_string(args.iters), "--warmup", std::to_string(args.warmup),
+                                             "--image", args.image};
+    std::vector<std::string> cpp_argv = {self, "--worker", m};
+    cpp_argv.insert(cpp_argv.end(), common.begin(), common.end());
+    std::vector<std::string> py_argv = {args.python, args.source_dir + "/bench/torchvision_peer.py", "--model", m};
+    py_argv.insert(py_argv.end(), common.begin(), common.end());
+    const json c = run_json(cpp_argv);
+    const json t = run_json(py_argv);
+    std::printf("%s R-CNN R50-FPN, input %s (cppdet) / %s (torchvision), detections %zu / %zu, proposals %lld\n",
+                m == "faster" ? "Faster" : "Mask", c["input_shape"].dump().c_str(), t["input_shape"].dump().c_str(),
+                c["detections"].get<size_t>(), t["detections"].get<size_t>(), c["proposals"].get<long long>());
+    print_row("end-to-end median", c, t, "e2e_median_ms");
+    print_row("model-only median", c, t, "model_median_ms");
+    std::printf("  %-22s cppdet %8.0f MiB  torchvision %8.0f MiB  ratio %.3f\n", "peak RSS",
+                c["peak_rss_kib"].get<double>() / 1024, t["peak_rss_kib"].get<double>() / 1024,
+                c["peak_rss_kib"].get<double>() / t["peak_rss_kib"].get<double>());
+    std::fflush(stdout);
+  }
+  return 0;
+}

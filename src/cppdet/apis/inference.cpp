@@ -1,0 +1,180 @@
+#include "cppdet/apis/inference.h"
+
+#include <torch/utils.h>
+
+#include <iostream>
+
+#include "cppdet/apis/class_names.h"
+#include "cppdet/apis/device.h"
+#include "cppdet/config/config_file.h"
+#include "cppdet/core/error.h"
+#include "cppdet/data/loader/collate.h"
+#include "cppdet/data/transforms/compose.h"
+#include "cppdet/io/checkpoint.h"
+#include "cppdet/io/state_dict.h"
+#include "cppdet/models/detector.h"
+
+namespace cppdet::apis {
+namespace {
+
+using config::Dict;
+using config::Value;
+
+// mmdet's init_detector edits: no pretrained weights, no train_cfg.
+Value inference_model_config(const Value& cfg) {
+  if (!cfg.is_dict() || !cfg.as_dict().contains("model")) throw ConfigError("model: required key is missing from the config");
+  Value model = cfg.as_dict().at("model");
+  if (!model.is_dict()) throw ConfigError("model: expected a dict, got " + model.type_name());
+  Dict& m = model.as_dict();
+  if (m.contains("pretrained")) {
+    m.set("pretrained", Value());
+  } else if (Value* backbone = m.find("backbone"); backbone && backbone->is_dict() && backbone->as_dict().contains("init_cfg")) {
+    backbone->as_dict().set("init_cfg", Value());
+  }
+  if (m.contains("train_cfg")) m.set("train_cfg", Value());
+  return model;
+}
+
+const Value& test_pipeline_config(const Value& cfg) {
+  const Value* data = cfg.as_dict().find("data");
+  const Value* test = (data && data->is_dict()) ? data->as_dict().find("test") : nullptr;
+  const Value* pipeline = (test && test->is_dict()) ? test->as_dict().find("pipeline") : nullptr;
+  if (!pipeline) throw ConfigError("data.test.pipeline: required to run inference but missing from the config");
+  return *pipeline;
+}
+
+// The test pipeline with its loading step replaced by LoadImageFromWebcam (array inputs).
+Value array_pipeline_config(const Value& pipeline) {
+  Value out = pipeline;
+  if (!out.is_sequence() || out.as_sequence().empty() || !out.as_sequence()[0].is_dict())
+    throw ConfigError("data.test.pipeline: expected a non-empty list of transform dicts");
+  out.as_sequence()[0].as_dict().set("type", Value("LoadImageFromWebcam"));
+  return out;
+}
+
+std::vector<std::string> strings_of(const Value& v) {
+  std::vector<std::string> out;
+  if (v.is_string()) return {v.as_string()};
+  if (v.is_sequence())
+    for (const Value& item : v.as_sequence())
+      if (item.is_string()) out.push_back(item.as_string());
+  return out;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Loads the checkpoint into `detector`; returns its meta.CLASSES (empty when absent).
+std::vector<std::string> load_weights(models::Detector& detector, const std::string& checkpoint,
+                                      const std::string& config_name) {
+  io::Checkpoint ckpt = io::read_checkpoint(checkpoint);
+  const io::LoadReport report = io::load_state_dict(detector, ckpt.state_dict, /*strict=*/false);
+  if (!report.size_mismatches.empty() || !report.missing_keys.empty()) {
+    std::string msg = "checkpoint " + checkpoint + " does not fit the model of " + config_name + ":";
+    if (!report.size_mismatches.empty()) {
+      const io::SizeMismatch& m = report.size_mismatches.front();
+      msg += " " + std::to_string(report.size_mismatches.size()) + " tensor(s) of another shape (e.g. " + m.name +
+             ": checkpoint " + shape_text(m.checkpoint_shape) + ", model " + shape_text(m.model_shape) + ")";
+    }
+    if (!report.missing_keys.empty())
+      msg += std::string(report.size_mismatches.empty() ? "" : ";") + " " +
+             std::to_string(report.missing_keys.size()) + " model weight(s) missing (e.g. " +
+             report.missing_keys.front() + ")";
+    throw UserError(msg);
+  }
+  if (!report.unexpected_keys.empty())
+    std::cerr << "cppdet: warning: " << report.unexpected_keys.size() << " checkpoint tensor(s) unused by the model (e.g. "
+              << report.unexpected_keys.front() << ")\n";
+  if (const Value* meta_classes = ckpt.meta.is_dict() ? ckpt.meta.as_dict().find("CLASSES") : nullptr)
+    return strings_of(*meta_classes);
+  return {};
+}
+
+BatchInference run_batch(const InferenceModel& model, std::vector<data::Sample> inputs, data::Compose& pipeline,
+                         models::DebugTrace* trace) {
+  if (inputs.empty()) return {};
+  std::vector<data::Sample> samples;
+  for (data::Sample& input : inputs) {
+    std::vector<data::Sample> out = pipeline(std::move(input));
+    if (out.size() != 1)
+      throw UserError("the test pipeline produced " + std::to_string(out.size()) +
+                      " augmented copies of an image; test-time augmentation is not supported "
+                      "(use one img_scale and flip=False in MultiScaleFlipAug)");
+    samples.push_back(std::move(out[0]));
+  }
+  for (data::Sample& s : samples)
+    if (s.inputs.scalar_type() != torch::kFloat32) s.inputs = s.inputs.to(torch::kFloat32);
+  DetBatch batch = data::collate(std::move(samples));
+  torch::NoGradGuard no_grad;
+  torch::Tensor img = batch.img.to(torch::Device(model.device));
+  BatchInference result;
+  result.results = model.detector->simple_test(img, batch.metas, /*rescale=*/true, trace);
+  result.metas = std::move(batch.metas);
+  return result;
+}
+
+}  // namespace
+
+InferenceModel init_detector(const std::string& config_path, const std::string& checkpoint, const std::string& device,
+                             const std::vector<std::string>& cfg_options) {
+  const std::string canonical_device = check_device(device);  // fail before any heavy work
+  return init_detector(config::load_config(config_path, cfg_options), checkpoint, canonical_device);
+}
+
+InferenceModel init_detector(const Value& cfg, const std::string& checkpoint, const std::string& device) {
+  InferenceModel model;
+  model.device = check_device(device);
+  model.cfg = cfg;
+  model.checkpoint = checkpoint;
+  const Value& pipeline = test_pipeline_config(cfg);
+  model.file_pipeline = data::build_compose(pipeline, "data.test.pipeline");
+  model.array_pipeline = data::build_compose(array_pipeline_config(pipeline), "data.test.pipeline");
+  model.detector = models::build_detector(inference_model_config(cfg), "model");
+  std::vector<std::string> classes;
+  if (!checkpoint.empty()) classes = load_weights(*model.detector, checkpoint, "the config");
+  if (classes.empty()) classes = config_class_names(cfg);
+  if (classes.empty()) classes = coco_class_names();
+  model.class_names = std::move(classes);
+  model.detector->to(torch::Device(model.device));
+  model.detector->eval();
+  return model;
+}
+
+BatchInference inference_batch(const InferenceModel& model, const std::vector<std::string>& image_paths,
+                               models::DebugTrace* trace) {
+  std::vector<data::Sample> inputs(image_paths.size());
+  for (size_t i = 0; i < image_paths.size(); ++i) inputs[i].img_file = image_paths[i];
+  return run_batch(model, std::move(inputs), *model.file_pipeline, trace);
+}
+
+BatchInference inference_batch(const InferenceModel& model, const std::vector<cv::Mat>& bgr_images,
+                               models::DebugTrace* trace) {
+  std::vector<data::Sample> inputs(bgr_images.size());
+  for (size_t i = 0; i < bgr_images.size(); ++i) {
+    if (bgr_images[i].empty() || bgr_images[i].type() != CV_8UC3)
+      throw UserError("inference_detector: image " + std::to_string(i) + " is not a 3-channel uint8 BGR image");
+    inputs[i].img = bgr_images[i];
+  }
+  return run_batch(model, std::move(inputs), *model.array_pipeline, trace);
+}
+
+std::vector<DetResult> inference_detector(const InferenceModel& model, const std::vector<std::string>& image_paths) {
+  return inference_batch(model, image_paths).results;
+}
+
+std::vector<DetResult> inference_detector(const InferenceModel& model, const std::vector<cv::Mat>& bgr_images) {
+  return inference_batch(model, bgr_images).results;
+}
+
+DetResult inference_detector(const InferenceModel& model, const std::string& image_path) {
+  return std::move(inference_batch(model, std::vector<std::string>{image_path}).results.at(0));
+}
+
+DetResult inference_detector(const InferenceModel& model, const cv::Mat& bgr_image) {
+  return std::move(inference_batch(model, std::vector<cv::Mat>{bgr_image}).results.at(0));
+}
+
+}  // namespace cppdet::apis

@@ -1,0 +1,54 @@
+#pragma once
+// mmdet 2.x ResNet (depth 18/34/50/101/152). Children and state_dict keys as mmdet:
+// conv1, bn1, layer{1..4}.{i}.conv{1,2,3} / bn{1,2,3} / downsample.{0,1}. style 'pytorch' puts
+// a Bottleneck's stride on conv2 (3x3), 'caffe' on conv1 (1x1); BasicBlock ignores style.
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cppdet/config/value.h"
+#include "cppdet/models/backbones/backbone.h"
+#include "cppdet/models/common/layers.h"
+
+namespace cppdet::models {
+
+struct ResNetOptions {
+  int64_t depth = 50;
+  int64_t in_channels = 3;
+  std::optional<int64_t> stem_channels;  // default: base_channels
+  int64_t base_channels = 64;
+  int64_t num_stages = 4;
+  std::vector<int64_t> strides{1, 2, 2, 2};
+  std::vector<int64_t> dilations{1, 1, 1, 1};
+  std::vector<int64_t> out_indices{0, 1, 2, 3};
+  std::string style = "pytorch";
+  int64_t frozen_stages = -1;  // stem + layers 1..frozen_stages get no gradient, BN in eval
+  NormConfig norm_cfg;
+  bool norm_eval = true;       // keep every BN in eval mode during training
+  bool zero_init_residual = true;
+  config::Value init_cfg;      // kept for training (pretrained weights); unused at inference
+
+  static ResNetOptions from_config(const config::Value& cfg, const std::string& path);
+};
+
+class ResNet : public Backbone {
+ public:
+  explicit ResNet(ResNetOptions options);
+  std::vector<torch::Tensor> forward(const torch::Tensor& x) override;
+  std::vector<int64_t> out_channels() const override;
+  // Applies frozen_stages and norm_eval on top of Module::train.
+  void train(bool on = true) override;
+  const ResNetOptions& options() const { return options_; }
+
+ private:
+  ResNetOptions options_;
+  torch::nn::Conv2d conv1_{nullptr};
+  NormLayer norm1_;
+  std::vector<torch::nn::Sequential> layers_;
+  std::vector<int64_t> stage_channels_;
+};
+
+}  // namespace cppdet::models

@@ -1,0 +1,69 @@
+#include "cppdet/models/common/layers.h"
+
+#include "cppdet/config/reader.h"
+#include "cppdet/core/error.h"
+
+namespace cppdet::models {
+
+std::optional<NormConfig> NormConfig::from_config(const config::Value* node, const std::string& path) {
+  if (!node || node->is_none()) return std::nullopt;
+  config::ConfigReader r(*node, path);
+  NormConfig cfg;
+  cfg.type = r.get_string("type");
+  if (cfg.type != "BN" && cfg.type != "SyncBN" && cfg.type != "GN" && cfg.type != "BN2d")
+    throw ConfigError(path + ".type: unsupported norm layer '" + cfg.type + "'; known: BN, BN2d, SyncBN, GN");
+  cfg.requires_grad = r.get_bool("requires_grad", true);
+  cfg.eps = r.get_number("eps", 1e-5);
+  cfg.momentum = r.get_number("momentum", 0.1);
+  if (cfg.type == "GN") cfg.num_groups = r.get_int("num_groups");
+  r.finish();
+  return cfg;
+}
+
+NormLayer::NormLayer(torch::nn::Module& parent, const std::string& name, const NormConfig& cfg,
+                     int64_t channels) {
+  if (cfg.type == "GN") {
+    gn_ = parent.register_module(name, torch::nn::GroupNorm(
+        torch::nn::GroupNormOptions(cfg.num_groups, channels).eps(cfg.eps)));
+  } else {
+    bn_ = parent.register_module(name, torch::nn::BatchNorm2d(
+        torch::nn::BatchNormOptions(channels).eps(cfg.eps).momentum(cfg.momentum)));
+  }
+  if (!cfg.requires_grad) {
+    torch::nn::Module& m = bn_ ? static_cast<torch::nn::Module&>(*bn_) : static_cast<torch::nn::Module&>(*gn_);
+    for (auto& p : m.parameters()) p.set_requires_grad(false);
+  }
+}
+
+torch::Tensor NormLayer::forward(const torch::Tensor& x) {
+  return bn_ ? bn_->forward(x) : gn_->forward(x);
+}
+
+ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& o) : relu_(o.relu) {
+  conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels, o.out_channels, o.kernel_size)
+                                                       .stride(o.stride)
+                                                       .padding(o.padding)
+                                                       .dilation(o.dilation)
+                                                       .bias(!o.norm.has_value())));
+  if (o.norm) norm_ = NormLayer(*this, o.norm->abbr(), *o.norm, o.out_channels);
+}
+
+torch::Tensor ConvModuleImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = conv->forward(x);
+  if (norm_) y = norm_.forward(y);
+  if (relu_) y = torch::relu(y);
+  return y;
+}
+
+bool read_relu_act_cfg(const config::Value* node, const std::string& path, bool fallback) {
+  if (!node) return fallback;
+  if (node->is_none()) return false;
+  config::ConfigReader r(*node, path);
+  const std::string type = r.get_string("type");
+  if (type != "ReLU") throw ConfigError(path + ".type: unsupported activation '" + type + "'; known: ReLU");
+  r.ignore({"inplace"});
+  r.finish();
+  return true;
+}
+
+}  // namespace cppdet::models

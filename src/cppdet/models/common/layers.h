@@ -1,0 +1,72 @@
+#pragma once
+// mmcv's building blocks with their state_dict names: build_norm_layer (BN / SyncBN -> "bn",
+// GN -> "gn", + postfix) and ConvModule (conv -> norm -> ReLU, children "conv" and "bn"/"gn").
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <optional>
+#include <string>
+
+#include "cppdet/config/value.h"
+
+namespace cppdet::models {
+
+// norm_cfg: dict(type='BN'|'SyncBN'|'GN', requires_grad=True, eps=1e-5, momentum=0.1,
+// num_groups=... for GN). SyncBN behaves as BN in a single process.
+struct NormConfig {
+  std::string type = "BN";
+  bool requires_grad = true;
+  double eps = 1e-5;
+  double momentum = 0.1;
+  int64_t num_groups = 0;  // GN only
+
+  // nullopt when the node is None/absent.
+  static std::optional<NormConfig> from_config(const config::Value* node, const std::string& path);
+  std::string abbr() const { return type == "GN" ? "gn" : "bn"; }
+};
+
+// One normalisation layer registered in `parent` under `name`.
+class NormLayer {
+ public:
+  NormLayer() = default;
+  NormLayer(torch::nn::Module& parent, const std::string& name, const NormConfig& cfg, int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x);
+  bool is_batch_norm() const { return !bn_.is_empty(); }
+  explicit operator bool() const { return !bn_.is_empty() || !gn_.is_empty(); }
+
+ private:
+  torch::nn::BatchNorm2d bn_{nullptr};
+  torch::nn::GroupNorm gn_{nullptr};
+};
+
+struct ConvModuleOptions {
+  int64_t in_channels = 0;
+  int64_t out_channels = 0;
+  int64_t kernel_size = 1;
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t dilation = 1;
+  std::optional<NormConfig> norm;  // none: conv has a bias ("auto" bias)
+  bool relu = true;                // act_cfg=dict(type='ReLU') vs act_cfg=None
+};
+
+// mmcv ConvModule with order (conv, norm, act).
+class ConvModuleImpl : public torch::nn::Module {
+ public:
+  explicit ConvModuleImpl(const ConvModuleOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Conv2d conv{nullptr};
+
+ private:
+  NormLayer norm_;
+  bool relu_;
+};
+TORCH_MODULE(ConvModule);
+
+// act_cfg: None -> no activation; dict(type='ReLU') -> ReLU; other types are rejected.
+bool read_relu_act_cfg(const config::Value* node, const std::string& path, bool fallback);
+
+}  // namespace cppdet::models

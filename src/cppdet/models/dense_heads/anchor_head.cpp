@@ -1,0 +1,145 @@
+#include "cppdet/models/dense_heads/anchor_head.h"
+
+#include "cppdet/core/error.h"
+#include "cppdet/ops/nms.h"
+
+namespace cppdet::models {
+
+using torch::indexing::Slice;
+
+int64_t python_slice_len(int64_t k, int64_t n) {
+  if (k < 0) return std::max<int64_t>(n + k, 0);
+  return std::min(k, n);
+}
+
+DenseTestConfig DenseTestConfig::from_config(const config::Value& cfg, const std::string& path) {
+  config::ConfigReader r(cfg, path);
+  DenseTestConfig c;
+  c.nms_pre = r.get_int("nms_pre", -1);
+  c.score_thr = r.get_number("score_thr", 0.0);
+  c.min_bbox_size = r.get_number("min_bbox_size", 0.0);
+  if (const config::Value* nms = r.get_optional("nms")) {
+    c.nms = NmsConfig::from_config(*nms, r.path_of("nms"));
+  } else if (r.has("nms_thr")) {
+    c.nms.iou_threshold = r.get_number("nms_thr");
+  } else {
+    throw ConfigError(r.path_of("nms") + ": required key is missing");
+  }
+  if (r.has("max_per_img")) c.max_per_img = r.get_int("max_per_img");
+  else if (r.has("max_num")) c.max_per_img = r.get_int("max_num");
+  if (r.get_bool("nms_across_levels", false))
+    throw ConfigError(r.path_of("nms_across_levels") + ": nms_across_levels=True is not supported");
+  r.ignore({"nms_post", "deploy_nms_pre"});
+  r.finish();
+  return c;
+}
+
+AnchorHeadOptions AnchorHeadOptions::read(config::ConfigReader& r, const HeadConfigs& head_cfgs,
+                                          const config::Value& default_anchor_generator) {
+  AnchorHeadOptions o;
+  o.in_channels = r.get_int("in_channels");
+  o.feat_channels = r.get_int("feat_channels", 256);
+  o.anchor_generator = r.has("anchor_generator") ? r.get("anchor_generator") : default_anchor_generator;
+  o.anchor_generator_path = r.path_of("anchor_generator");
+  if (r.has("bbox_coder")) {
+    o.bbox_coder = r.get("bbox_coder");
+  } else {
+    config::Dict coder;
+    coder.set("type", "DeltaXYWHBBoxCoder");
+    o.bbox_coder = coder;
+  }
+  o.bbox_coder_path = r.path_of("bbox_coder");
+  o.reg_decoded_bbox = r.get_bool("reg_decoded_bbox", false);
+  if (r.has("loss_cls")) o.loss_cls = r.get("loss_cls");
+  if (r.has("loss_bbox")) o.loss_bbox = r.get("loss_bbox");
+  o.use_sigmoid_cls = false;
+  if (o.loss_cls.is_dict()) {
+    if (const config::Value* s = o.loss_cls.as_dict().find("use_sigmoid")) o.use_sigmoid_cls = s->as_bool();
+  } else {
+    o.use_sigmoid_cls = true;  // mmdet's default loss_cls is sigmoid CrossEntropyLoss
+  }
+  r.ignore({"init_cfg", "train_cfg", "test_cfg"});
+  if (!head_cfgs.test_cfg.is_none())
+    o.test_cfg = DenseTestConfig::from_config(head_cfgs.test_cfg, head_cfgs.test_cfg_path);
+  o.train_cfg = head_cfgs.train_cfg;
+  return o;
+}
+
+AnchorHead::AnchorHead(const AnchorHeadOptions& options) : options_(options) {
+  prior_generator_ = prior_generator_registry().build(options_.anchor_generator, options_.anchor_generator_path);
+  bbox_coder_ = bbox_coder_registry().build(options_.bbox_coder, options_.bbox_coder_path);
+  const std::vector<int64_t> priors = prior_generator_->num_base_priors();
+  num_base_priors_ = priors.empty() ? 0 : priors[0];
+  for (int64_t p : priors)
+    if (p != num_base_priors_)
+      throw ConfigError(options_.anchor_generator_path + ": every level needs the same number of anchors");
+  cls_out_channels_ = options_.use_sigmoid_cls ? options_.num_classes : options_.num_classes + 1;
+}
+
+const DenseTestConfig& AnchorHead::test_cfg() const {
+  if (!options_.test_cfg) throw ConfigError("model.test_cfg: missing the test settings of this dense head");
+  return *options_.test_cfg;
+}
+
+std::vector<Detections> AnchorHead::get_bboxes(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas,
+                                               bool rescale) {
+  std::vector<FeatSize> sizes;
+  for (const torch::Tensor& s : outputs.cls_scores) sizes.emplace_back(s.size(2), s.size(3));
+  const torch::Tensor& first = outputs.cls_scores.at(0);
+  const std::vector<torch::Tensor> priors =
+      prior_generator_->grid_priors(sizes, first.scalar_type(), first.device());
+  std::vector<Detections> out;
+  for (size_t i = 0; i < metas.size(); ++i) {
+    std::vector<torch::Tensor> cls, reg;
+    for (size_t l = 0; l < outputs.cls_scores.size(); ++l) {
+      cls.push_back(outputs.cls_scores[l][i].detach());
+      reg.push_back(outputs.bbox_preds[l][i].detach());
+    }
+    out.push_back(get_bboxes_single(cls, reg, priors, metas[i], test_cfg(), rescale));
+  }
+  return out;
+}
+
+Detections AnchorHead::get_bboxes_single(const std::vector<torch::Tensor>& cls_scores,
+                                         const std::vector<torch::Tensor>& bbox_preds,
+                                         const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
+                                         const DenseTestConfig& cfg, bool rescale) {
+  const ImageSize img_shape{meta.img_shape[0], meta.img_shape[1]};
+  std::vector<torch::Tensor> mlvl_bboxes, mlvl_scores, mlvl_labels;
+  for (size_t l = 0; l < cls_scores.size(); ++l) {
+    const torch::Tensor bbox_pred = bbox_preds[l].permute({1, 2, 0}).reshape({-1, 4});
+    const torch::Tensor cls_score = cls_scores[l].permute({1, 2, 0}).reshape({-1, cls_out_channels_});
+    torch::Tensor scores = options_.use_sigmoid_cls
+                               ? cls_score.sigmoid()
+                               : cls_score.softmax(-1).index({Slice(), Slice(0, options_.num_classes)});
+    // filter_scores_and_topk: scores > score_thr, then the nms_pre best.
+    const torch::Tensor valid_mask = scores > cfg.score_thr;
+    scores = scores.masked_select(valid_mask);
+    const torch::Tensor valid_idxs = torch::nonzero(valid_mask);
+    const int64_t num_topk = python_slice_len(std::min(cfg.nms_pre, valid_idxs.size(0)), scores.size(0));
+    auto [sorted, idxs] = scores.sort(0, /*descending=*/true);
+    scores = sorted.narrow(0, 0, num_topk);
+    const torch::Tensor topk_idxs = valid_idxs.index_select(0, idxs.narrow(0, 0, num_topk));
+    const torch::Tensor keep_idxs = topk_idxs.select(1, 0);
+    const torch::Tensor labels = topk_idxs.select(1, 1);
+    const torch::Tensor bboxes = bbox_coder_->decode(priors[l].index_select(0, keep_idxs),
+                                                     bbox_pred.index_select(0, keep_idxs), img_shape);
+    mlvl_bboxes.push_back(bboxes);
+    mlvl_scores.push_back(scores);
+    mlvl_labels.push_back(labels);
+  }
+  torch::Tensor bboxes = torch::cat(mlvl_bboxes);
+  if (rescale) {
+    const auto& sf = meta.scale_factor;
+    bboxes = bboxes / torch::tensor({sf[0], sf[1], sf[2], sf[3]}, bboxes.options());
+  }
+  const torch::Tensor scores = torch::cat(mlvl_scores);
+  const torch::Tensor labels = torch::cat(mlvl_labels);
+  if (bboxes.numel() == 0) return {torch::cat({bboxes, scores.unsqueeze(1)}, -1), labels};
+  ops::BatchedNmsResult r = ops::batched_nms(bboxes, scores, labels, cfg.nms.iou_threshold, cfg.nms.class_agnostic,
+                                             cfg.nms.split_thr);
+  const int64_t k = cfg.max_per_img >= 0 ? python_slice_len(cfg.max_per_img, r.dets.size(0)) : r.dets.size(0);
+  return {r.dets.narrow(0, 0, k), labels.index_select(0, r.keep.narrow(0, 0, k))};
+}
+
+}  // namespace cppdet::models

@@ -1,0 +1,85 @@
+#pragma once
+// Shared parts of anchor-based dense heads (mmdet's AnchorHead + BaseDenseHead): the prior
+// generator, the box coder, the test_cfg and the generic per-image post-processing
+// (per-level score filter and top-k, decode, optional rescale, class-aware NMS).
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cppdet/config/reader.h"
+#include "cppdet/models/common/layers.h"
+#include "cppdet/models/dense_heads/dense_head.h"
+#include "cppdet/models/registries.h"
+#include "cppdet/models/task/bbox_coder.h"
+#include "cppdet/models/task/multiclass_nms.h"
+#include "cppdet/models/task/prior_generator.h"
+
+namespace cppdet::models {
+
+// test_cfg of a dense head (test_cfg.rpn for an RPN, test_cfg for a one-stage detector).
+struct DenseTestConfig {
+  int64_t nms_pre = -1;        // per level, after sorting by score
+  double score_thr = 0.0;      // strict >, one-stage heads only
+  double min_bbox_size = 0.0;  // RPN: keep w > min_bbox_size and h > min_bbox_size (if >= 0)
+  NmsConfig nms;
+  int64_t max_per_img = -1;
+
+  // Also accepts mmdet's legacy RPN keys nms_thr (-> nms.iou_threshold), max_num
+  // (-> max_per_img) and nms_post (ignored), as mmdet 2.x does.
+  static DenseTestConfig from_config(const config::Value& cfg, const std::string& path);
+};
+
+// Config keys every anchor head shares; loss / train settings are kept for training.
+struct AnchorHeadOptions {
+  int64_t num_classes = 1;
+  int64_t in_channels = 256;
+  int64_t feat_channels = 256;
+  config::Value anchor_generator;
+  std::string anchor_generator_path;
+  config::Value bbox_coder;
+  std::string bbox_coder_path;
+  bool reg_decoded_bbox = false;
+  config::Value loss_cls;
+  config::Value loss_bbox;
+  bool use_sigmoid_cls = true;  // loss_cls.use_sigmoid
+  std::optional<DenseTestConfig> test_cfg;
+  config::Value train_cfg;
+
+  // Reads the shared keys from `r` (the head's reader; the caller reads its own keys and
+  // calls r.finish()). Defaults follow mmdet's AnchorHead.
+  static AnchorHeadOptions read(config::ConfigReader& r, const HeadConfigs& head_cfgs,
+                                const config::Value& default_anchor_generator);
+};
+
+class AnchorHead : public DenseHead {
+ public:
+  explicit AnchorHead(const AnchorHeadOptions& options);
+
+  std::vector<Detections> get_bboxes(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas,
+                                     bool rescale) override;
+  int64_t num_classes() const override { return options_.num_classes; }
+  int64_t cls_out_channels() const { return cls_out_channels_; }
+  int64_t num_base_priors() const { return num_base_priors_; }
+  const PriorGenerator& prior_generator() const { return *prior_generator_; }
+  const BBoxCoder& bbox_coder() const { return *bbox_coder_; }
+  const AnchorHeadOptions& options() const { return options_; }
+
+ protected:
+  // One image's post-processing; per level cls_scores [A*C, H, W], bbox_preds [A*4, H, W].
+  virtual Detections get_bboxes_single(const std::vector<torch::Tensor>& cls_scores,
+                                       const std::vector<torch::Tensor>& bbox_preds,
+                                       const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
+                                       const DenseTestConfig& cfg, bool rescale);
+  const DenseTestConfig& test_cfg() const;
+
+  AnchorHeadOptions options_;
+  std::shared_ptr<PriorGenerator> prior_generator_;
+  std::shared_ptr<BBoxCoder> bbox_coder_;
+  int64_t cls_out_channels_ = 1;
+  int64_t num_base_priors_ = 1;
+};
+
+// Python's `x[:k]` length for a sequence of n items.
+int64_t python_slice_len(int64_t k, int64_t n);
+
+}  // namespace cppdet::models

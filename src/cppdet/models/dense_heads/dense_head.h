@@ -1,0 +1,30 @@
+#pragma once
+// Interface of dense (anchor-based, per-location) heads: RPNHead, RetinaHead.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <vector>
+
+#include "cppdet/models/task/multiclass_nms.h"
+#include "cppdet/structures/image_meta.h"
+
+namespace cppdet::models {
+
+struct DenseHeadOutputs {
+  std::vector<torch::Tensor> cls_scores;  // per level [N, A * cls_out_channels, H, W]
+  std::vector<torch::Tensor> bbox_preds;  // per level [N, A * 4, H, W]
+};
+
+class DenseHead : public torch::nn::Module {
+ public:
+  virtual DenseHeadOutputs forward(const std::vector<torch::Tensor>& feats) = 0;
+  // Test-time post-processing (test_cfg) per image. For an RPN the result is the proposal
+  // list (labels 0) in resized-image coordinates; with `rescale` boxes are divided by the
+  // image's scale_factor.
+  virtual std::vector<Detections> get_bboxes(const DenseHeadOutputs& outputs,
+                                             const std::vector<ImageMeta>& metas, bool rescale) = 0;
+  // Foreground classes (1 for an RPN).
+  virtual int64_t num_classes() const = 0;
+};
+
+}  // namespace cppdet::models

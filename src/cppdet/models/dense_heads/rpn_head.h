@@ -1,0 +1,39 @@
+#pragma once
+// mmdet 2.x RPNHead: rpn_conv (3x3, or num_convs ConvModules) -> ReLU -> rpn_cls (1x1, A
+// sigmoid logits) and rpn_reg (1x1, A*4 deltas). Proposals: per level sort + top nms_pre,
+// decode with clipping to img_shape, drop w/h <= min_bbox_size, NMS per level (batched with
+// level ids), first max_per_img across levels.
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+
+#include "cppdet/models/dense_heads/anchor_head.h"
+
+namespace cppdet::models {
+
+struct RPNHeadOptions {
+  AnchorHeadOptions head;
+  int64_t num_convs = 1;
+
+  static RPNHeadOptions from_config(const config::Value& cfg, const std::string& path, const HeadConfigs& head_cfgs);
+};
+
+class RPNHead : public AnchorHead {
+ public:
+  explicit RPNHead(const RPNHeadOptions& options);
+  DenseHeadOutputs forward(const std::vector<torch::Tensor>& feats) override;
+  // Proposals of each image [P, 5] (x1 y1 x2 y2 score) in resized-image coordinates.
+  std::vector<torch::Tensor> simple_test_rpn(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas);
+
+ protected:
+  Detections get_bboxes_single(const std::vector<torch::Tensor>& cls_scores, const std::vector<torch::Tensor>& bbox_preds,
+                               const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
+                               const DenseTestConfig& cfg, bool rescale) override;
+
+ private:
+  torch::nn::Conv2d rpn_conv_{nullptr};         // num_convs == 1: a plain conv
+  torch::nn::Sequential rpn_convs_{nullptr};     // num_convs > 1: ConvModules
+  torch::nn::Conv2d rpn_cls_{nullptr};
+  torch::nn::Conv2d rpn_reg_{nullptr};
+};
+
+}  // namespace cppdet::models

@@ -1,0 +1,83 @@
+#pragma once
+// The public detector interface (mmdet's BaseDetector at inference time) and its factory.
+//
+//   config::Value cfg = config::load_config("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py");
+//   std::shared_ptr<models::Detector> model = models::build_detector(cfg.as_dict().at("model"));
+//   io::load_state_dict(*model, io::read_checkpoint(path).state_dict, /*strict=*/false);
+//   model->eval();
+//   std::vector<DetResult> results = model->simple_test(img, metas);  // img: [N,3,H,W]
+//
+// named_parameters() / named_buffers() of a Detector are exactly MMDetection's state_dict
+// keys (backbone.layer1.0.conv1.weight, neck.lateral_convs.0.conv.bias, ...).
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cppdet/config/value.h"
+#include "cppdet/structures/det_result.h"
+#include "cppdet/structures/image_meta.h"
+
+namespace cppdet::models {
+
+// Intermediate tensors recorded during simple_test when a trace is passed, for debugging and
+// parity checks (oracle outputs.json statistics). Names (i = level / stage index, b = image):
+//   "backbone.<i>"                  backbone outputs C2.. [N, C, H, W]
+//   "neck.<i>"                      neck outputs P2.. [N, C, H, W]
+//   "rpn_head.cls_score.<i>"        raw RPN logits per level [N, A, H, W] (two-stage)
+//   "rpn_head.bbox_pred.<i>"        raw RPN deltas per level [N, A*4, H, W]
+//   "bbox_head.cls_score.<i>"       one-stage head logits per level [N, A*C, H, W]
+//   "bbox_head.bbox_pred.<i>"       one-stage head deltas per level [N, A*4, H, W]
+//   "rpn_proposals.<b>"             proposals after NMS, [P, 5] x1 y1 x2 y2 score, resized-image
+//                                   coordinates, descending score
+//   "roi_head.cls_score"            box head logits for all proposals of the batch [R, C+1]
+//   "roi_head.bbox_pred"            box head deltas [R, 4*C] (or [R, 4] class-agnostic)
+//   "mask_head.first5.mask_pred"    mask logits for the first 5 proposals of image 0 [5, C, 28, 28]
+// Tensors are recorded as they are computed (same device, no copy).
+struct DebugTrace {
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+
+  void record(const std::string& name, const torch::Tensor& t) { tensors.emplace_back(name, t); }
+  // nullptr when `name` was not recorded.
+  const torch::Tensor* find(const std::string& name) const {
+    for (const auto& [n, t] : tensors)
+      if (n == name) return &t;
+    return nullptr;
+  }
+};
+
+class Detector : public torch::nn::Module {
+ public:
+  // Inference on a batch: `img` [N, 3, H, W] float32, normalized and padded (one device);
+  // `metas` one per image. With `rescale` boxes/masks are mapped back to each image's
+  // ori_shape (mmdet's rescale=True, what inference_detector uses). Runs without autograd.
+  virtual std::vector<DetResult> simple_test(const torch::Tensor& img,
+                                             const std::vector<ImageMeta>& metas,
+                                             bool rescale = true,
+                                             DebugTrace* trace = nullptr) = 0;
+
+  virtual bool with_mask() const = 0;
+  // Number of foreground classes of the final head.
+  int64_t num_classes() const { return num_classes_; }
+  // The detector's registered type name ("FasterRCNN", "MaskRCNN", "RetinaNet", ...).
+  const std::string& type_name() const { return type_name_; }
+
+ protected:
+  Detector(std::string type_name, int64_t num_classes)
+      : type_name_(std::move(type_name)), num_classes_(num_classes) {}
+
+ private:
+  std::string type_name_;
+  int64_t num_classes_ = 0;
+};
+
+// Builds a detector from the config's `model` dict (its train_cfg/test_cfg handed down as
+// mmdet does). `path` names the node in error messages. Unknown types or keys throw
+// ConfigError with the key path. The model is returned in eval() mode with random weights.
+std::shared_ptr<Detector> build_detector(const config::Value& model_cfg,
+                                         const std::string& path = "model");
+
+}  // namespace cppdet::models

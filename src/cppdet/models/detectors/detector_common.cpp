@@ -1,0 +1,55 @@
+#include "cppdet/models/detectors/detector_common.h"
+
+#include "cppdet/core/error.h"
+
+namespace cppdet::models {
+
+int64_t config_num_classes(const config::Value& cfg, const std::string& head_key) {
+  const config::Value* node = cfg.as_dict().find(head_key);
+  if (node && node->is_dict() && head_key == "roi_head") node = node->as_dict().find("bbox_head");
+  if (node && node->is_dict())
+    if (const config::Value* n = node->as_dict().find("num_classes"); n && n->is_int()) return n->as_int();
+  return 80;  // mmdet's default num_classes
+}
+
+std::vector<torch::Tensor> run_backbone_and_neck(Backbone& backbone, Neck* neck, const torch::Tensor& img,
+                                                 DebugTrace* trace) {
+  std::vector<torch::Tensor> x = backbone.forward(img);
+  if (trace)
+    for (size_t i = 0; i < x.size(); ++i) trace->record("backbone." + std::to_string(i), x[i]);
+  if (neck) {
+    x = neck->forward(x);
+    if (trace)
+      for (size_t i = 0; i < x.size(); ++i) trace->record("neck." + std::to_string(i), x[i]);
+  }
+  return x;
+}
+
+void check_batch(const torch::Tensor& img, const std::vector<ImageMeta>& metas) {
+  if (img.dim() != 4 || img.size(1) != 3)
+    throw UserError("detector input must be [N, 3, H, W], got " + c10::str(img.sizes()));
+  if (static_cast<int64_t>(metas.size()) != img.size(0))
+    throw UserError("detector input has " + std::to_string(img.size(0)) + " images but " +
+                    std::to_string(metas.size()) + " image metas");
+}
+
+HeadConfigs head_configs(const config::Value* train_cfg, const config::Value* test_cfg, const std::string& path,
+                         const char* key) {
+  HeadConfigs h;
+  auto pick = [&](const config::Value* root, const std::string& root_path, config::Value& out, std::string& out_path) {
+    if (!root || root->is_none()) return;
+    if (!key) {
+      out = *root;
+      out_path = root_path;
+      return;
+    }
+    if (!root->is_dict()) throw ConfigError(root_path + ": expected a dict, got " + root->type_name());
+    if (const config::Value* v = root->as_dict().find(key)) out = *v;
+    out_path = root_path + "." + key;
+  };
+  pick(train_cfg, path + ".train_cfg", h.train_cfg, h.train_cfg_path);
+  pick(test_cfg, path + ".test_cfg", h.test_cfg, h.test_cfg_path);
+  return h;
+}
+
+}  // namespace cppdet::models

@@ -1,0 +1,38 @@
+#pragma once
+// mmdet 2.x TwoStageDetector (FasterRCNN, MaskRCNN): backbone -> neck -> rpn_head proposals
+// (test_cfg.rpn) -> roi_head (test_cfg.rcnn). Children: backbone, neck, rpn_head, roi_head.
+#include <memory>
+#include <string>
+
+#include "cppdet/models/backbones/backbone.h"
+#include "cppdet/models/dense_heads/rpn_head.h"
+#include "cppdet/models/detector.h"
+#include "cppdet/models/necks/neck.h"
+#include "cppdet/models/roi_heads/roi_head.h"
+
+namespace cppdet::models {
+
+class TwoStageDetector : public Detector {
+ public:
+  // `type_name` is the registered name ("FasterRCNN", "MaskRCNN", "TwoStageDetector").
+  TwoStageDetector(const config::Value& cfg, const std::string& path, const std::string& type_name);
+
+  std::vector<DetResult> simple_test(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
+                                     bool rescale = true, DebugTrace* trace = nullptr) override;
+  bool with_mask() const override { return roi_head_->with_mask(); }
+
+  std::vector<torch::Tensor> extract_feat(const torch::Tensor& img, DebugTrace* trace = nullptr);
+  Backbone& backbone() { return *backbone_; }
+  Neck* neck() { return neck_.get(); }
+  DenseHead& rpn_head() { return *rpn_head_; }
+  RoIHead& roi_head() { return *roi_head_; }
+
+ private:
+  std::shared_ptr<Backbone> backbone_;
+  std::shared_ptr<Neck> neck_;
+  std::shared_ptr<DenseHead> rpn_head_;
+  std::shared_ptr<RoIHead> roi_head_;
+};
+
+
+}  // namespace cppdet::models

@@ -1,0 +1,52 @@
+#pragma once
+// mmdet 2.x FPN: 1x1 lateral ConvModules ("lateral_convs.i.conv"), top-down nearest
+// upsampling by size + add, 3x3 output ConvModules ("fpn_convs.i.conv"); extra levels by
+// max_pool2d(kernel 1, stride 2) or, with add_extra_convs, stride-2 3x3 convs appended to
+// fpn_convs on the input / lateral / output.
+#include <torch/nn/modules/container/modulelist.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cppdet/config/value.h"
+#include "cppdet/models/common/layers.h"
+#include "cppdet/models/necks/neck.h"
+
+namespace cppdet::models {
+
+struct FPNOptions {
+  std::vector<int64_t> in_channels;
+  int64_t out_channels = 256;
+  int64_t num_outs = 5;
+  int64_t start_level = 0;
+  int64_t end_level = -1;
+  std::string add_extra_convs;  // "" (False) | "on_input" (also True) | "on_lateral" | "on_output"
+  bool relu_before_extra_convs = false;
+  bool no_norm_on_lateral = false;
+  std::optional<NormConfig> norm_cfg;
+  bool relu = false;  // act_cfg=dict(type='ReLU') instead of None
+  std::string upsample_mode = "nearest";
+  std::optional<double> upsample_scale_factor;  // upsample_cfg.scale_factor instead of size
+
+  static FPNOptions from_config(const config::Value& cfg, const std::string& path);
+};
+
+class FPN : public Neck {
+ public:
+  explicit FPN(FPNOptions options);
+  std::vector<torch::Tensor> forward(const std::vector<torch::Tensor>& inputs) override;
+  const FPNOptions& options() const { return options_; }
+
+ protected:
+  // The top-down pathway: laterals[i-1] += upsample(laterals[i]) (available to subclasses).
+  std::vector<torch::Tensor> top_down(std::vector<torch::Tensor> laterals) const;
+  torch::Tensor upsample_to(const torch::Tensor& x, const torch::Tensor& like) const;
+
+  FPNOptions options_;
+  int64_t backbone_end_level_ = 0;
+  torch::nn::ModuleList lateral_convs{nullptr};
+  torch::nn::ModuleList fpn_convs{nullptr};
+};
+
+}  // namespace cppdet::models

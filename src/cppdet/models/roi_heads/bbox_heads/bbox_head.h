@@ -1,0 +1,38 @@
+#pragma once
+// Interface of RoI box heads.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <array>
+#include <utility>
+
+#include "cppdet/models/task/multiclass_nms.h"
+
+namespace cppdet::models {
+
+struct BBoxHeadOutputs {
+  torch::Tensor cls_score;  // [K, num_classes + 1] logits, background last
+  torch::Tensor bbox_pred;  // [K, 4 * num_classes] (or [K, 4] class-agnostic) deltas
+};
+
+// Test-time box post-processing settings (test_cfg.rcnn).
+struct RcnnTestConfig {
+  double score_thr = 0.05;
+  NmsConfig nms;
+  int64_t max_per_img = 100;
+  double mask_thr_binary = 0.5;
+};
+
+class BBoxHead : public torch::nn::Module {
+ public:
+  virtual BBoxHeadOutputs forward(const torch::Tensor& roi_feats) = 0;
+  // rois [K, 5] of one image -> detections; boxes decoded, clipped to img_shape (h, w) and,
+  // with `rescale`, divided by scale_factor.
+  virtual Detections get_bboxes(const torch::Tensor& rois, const BBoxHeadOutputs& outputs,
+                                std::pair<int64_t, int64_t> img_shape,
+                                const std::array<float, 4>& scale_factor, bool rescale,
+                                const RcnnTestConfig& cfg) = 0;
+  virtual int64_t num_classes() const = 0;
+};
+
+}  // namespace cppdet::models

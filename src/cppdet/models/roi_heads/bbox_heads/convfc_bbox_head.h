@@ -1,0 +1,69 @@
+#pragma once
+// mmdet 2.x ConvFCBBoxHead (and its presets Shared2FCBBoxHead, Shared4Conv1FCBBoxHead):
+// shared convs/fcs, then cls and reg branches, then fc_cls (num_classes + 1, background last)
+// and fc_reg (4 * num_classes, class-major; 4 if reg_class_agnostic). Keys: fc_cls, fc_reg,
+// shared_convs.i.conv, shared_fcs.i, cls_convs / cls_fcs / reg_convs / reg_fcs.
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/linear.h>
+
+#include <optional>
+#include <string>
+
+#include "cppdet/config/value.h"
+#include "cppdet/models/common/layers.h"
+#include "cppdet/models/roi_heads/bbox_heads/bbox_head.h"
+#include "cppdet/models/task/bbox_coder.h"
+
+namespace cppdet::models {
+
+struct ConvFCBBoxHeadOptions {
+  // BBoxHead
+  bool with_avg_pool = false;
+  bool with_cls = true;
+  bool with_reg = true;
+  int64_t roi_feat_size = 7;
+  int64_t in_channels = 256;
+  int64_t num_classes = 80;
+  config::Value bbox_coder;
+  std::string bbox_coder_path;
+  bool reg_class_agnostic = false;
+  bool reg_decoded_bbox = false;
+  config::Value loss_cls;   // kept for training
+  config::Value loss_bbox;  // kept for training
+  // ConvFCBBoxHead
+  int64_t num_shared_convs = 0, num_shared_fcs = 0;
+  int64_t num_cls_convs = 0, num_cls_fcs = 0;
+  int64_t num_reg_convs = 0, num_reg_fcs = 0;
+  int64_t conv_out_channels = 256;
+  int64_t fc_out_channels = 1024;
+  std::optional<NormConfig> norm_cfg;
+
+  // `preset` fills the layer counts of Shared2FCBBoxHead / Shared4Conv1FCBBoxHead ("" for
+  // ConvFCBBoxHead, where they are config keys).
+  static ConvFCBBoxHeadOptions from_config(const config::Value& cfg, const std::string& path,
+                                           const std::string& preset);
+};
+
+class ConvFCBBoxHead : public BBoxHead {
+ public:
+  explicit ConvFCBBoxHead(ConvFCBBoxHeadOptions options);
+  BBoxHeadOutputs forward(const torch::Tensor& roi_feats) override;
+  Detections get_bboxes(const torch::Tensor& rois, const BBoxHeadOutputs& outputs,
+                        std::pair<int64_t, int64_t> img_shape, const std::array<float, 4>& scale_factor,
+                        bool rescale, const RcnnTestConfig& cfg) override;
+  int64_t num_classes() const override { return options_.num_classes; }
+  const BBoxCoder& bbox_coder() const { return *bbox_coder_; }
+  const ConvFCBBoxHeadOptions& options() const { return options_; }
+
+ private:
+  torch::Tensor run_branch(torch::Tensor x, torch::nn::ModuleList& convs, torch::nn::ModuleList& fcs) const;
+
+  ConvFCBBoxHeadOptions options_;
+  std::shared_ptr<BBoxCoder> bbox_coder_;
+  torch::nn::Linear fc_cls_{nullptr}, fc_reg_{nullptr};
+  torch::nn::ModuleList shared_convs_{nullptr}, shared_fcs_{nullptr};
+  torch::nn::ModuleList cls_convs_{nullptr}, cls_fcs_{nullptr};
+  torch::nn::ModuleList reg_convs_{nullptr}, reg_fcs_{nullptr};
+};
+
+}  // namespace cppdet::models

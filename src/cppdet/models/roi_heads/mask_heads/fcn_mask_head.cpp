@@ -1,0 +1,105 @@
+#include "cppdet/models/roi_heads/mask_heads/fcn_mask_head.h"
+
+#include <torch/nn/functional/upsampling.h>
+
+#include <cmath>
+
+#include "cppdet/config/reader.h"
+#include "cppdet/core/error.h"
+#include "cppdet/ops/mask_paste.h"
+
+namespace cppdet::models {
+
+FCNMaskHeadOptions FCNMaskHeadOptions::from_config(const config::Value& cfg, const std::string& path) {
+  config::ConfigReader r(cfg, path);
+  FCNMaskHeadOptions o;
+  o.num_convs = r.get_int("num_convs", 4);
+  o.roi_feat_size = r.get_int("roi_feat_size", 14);
+  o.in_channels = r.get_int("in_channels", 256);
+  o.conv_kernel_size = r.get_int("conv_kernel_size", 3);
+  o.conv_out_channels = r.get_int("conv_out_channels", 256);
+  o.num_classes = r.get_int("num_classes", 80);
+  o.class_agnostic = r.get_bool("class_agnostic", false);
+  if (r.has("upsample_cfg")) {
+    const config::Value& u = r.get("upsample_cfg");
+    if (u.is_none()) {
+      o.upsample_method = "";
+    } else {
+      config::ConfigReader ur(u, r.path_of("upsample_cfg"));
+      o.upsample_method = ur.get_string("type");
+      if (o.upsample_method != "deconv" && o.upsample_method != "nearest" && o.upsample_method != "bilinear")
+        throw ConfigError(ur.path_of("type") + ": unsupported upsample '" + o.upsample_method +
+                          "'; known: deconv, nearest, bilinear");
+      o.scale_factor = ur.get_int("scale_factor", 2);
+      ur.finish();
+    }
+  }
+  o.norm_cfg = NormConfig::from_config(r.get_optional("norm_cfg"), r.path_of("norm_cfg"));
+  if (r.get_optional("conv_cfg")) throw ConfigError(r.path_of("conv_cfg") + ": only the default Conv2d is supported");
+  if (const config::Value* v = r.get_optional("predictor_cfg")) {
+    config::ConfigReader p(*v, r.path_of("predictor_cfg"));
+    if (p.get_string("type") != "Conv" && p.get_string("type") != "Conv2d")
+      throw ConfigError(p.path_of("type") + ": only Conv is supported");
+    p.finish();
+  }
+  if (r.has("loss_mask")) o.loss_mask = r.get("loss_mask");
+  r.ignore({"init_cfg"});
+  r.finish();
+  if (o.conv_kernel_size % 2 != 1) throw ConfigError(r.path_of("conv_kernel_size") + ": must be odd");
+  return o;
+}
+
+FCNMaskHead::FCNMaskHead(FCNMaskHeadOptions options) : options_(std::move(options)) {
+  const auto& o = options_;
+  convs_ = register_module("convs", torch::nn::ModuleList());
+  const int64_t pad = (o.conv_kernel_size - 1) / 2;
+  for (int64_t i = 0; i < o.num_convs; ++i)
+    convs_->push_back(ConvModule(ConvModuleOptions{i == 0 ? o.in_channels : o.conv_out_channels, o.conv_out_channels,
+                                                   o.conv_kernel_size, 1, pad, 1, o.norm_cfg, true}));
+  const int64_t upsample_in = o.num_convs > 0 ? o.conv_out_channels : o.in_channels;
+  if (o.upsample_method == "deconv")
+    upsample_ = register_module("upsample", torch::nn::ConvTranspose2d(
+        torch::nn::ConvTranspose2dOptions(upsample_in, o.conv_out_channels, o.scale_factor).stride(o.scale_factor)));
+  const int64_t logits_in = o.upsample_method == "deconv" ? o.conv_out_channels : upsample_in;
+  conv_logits_ = register_module("conv_logits", torch::nn::Conv2d(torch::nn::Conv2dOptions(logits_in, o.class_agnostic ? 1 : o.num_classes, 1)));
+}
+
+torch::Tensor FCNMaskHead::forward(const torch::Tensor& roi_feats) {
+  torch::Tensor x = roi_feats;
+  for (const auto& m : *convs_) x = m->as<ConvModuleImpl>()->forward(x);
+  if (upsample_) {
+    x = torch::relu(upsample_->forward(x));
+  } else if (!options_.upsample_method.empty()) {
+    namespace F = torch::nn::functional;
+    const double s = static_cast<double>(options_.scale_factor);
+    auto opts = F::InterpolateFuncOptions().scale_factor(std::vector<double>{s, s});
+    if (options_.upsample_method == "nearest") opts.mode(torch::kNearest);
+    else opts.mode(torch::kBilinear).align_corners(false);
+    x = F::interpolate(x, opts);
+  }
+  return conv_logits_->forward(x);
+}
+
+torch::Tensor FCNMaskHead::get_seg_masks(const torch::Tensor& mask_pred, const torch::Tensor& bboxes,
+                                         const torch::Tensor& labels, double mask_thr_binary,
+                                         std::array<int64_t, 2> ori_shape, const std::array<float, 4>& scale_factor,
+                                         bool rescale) {
+  torch::Tensor probs = mask_pred.sigmoid();
+  torch::Tensor boxes = bboxes.narrow(1, 0, 4);
+  int64_t img_h = ori_shape[0], img_w = ori_shape[1];
+  if (rescale) {
+    boxes = boxes / torch::tensor({scale_factor[0], scale_factor[1], scale_factor[2], scale_factor[3]}, boxes.options());
+  } else {
+    // np.round (half to even) of the scaled original size.
+    img_h = static_cast<int64_t>(std::nearbyint(static_cast<double>(ori_shape[0]) * static_cast<double>(scale_factor[1])));
+    img_w = static_cast<int64_t>(std::nearbyint(static_cast<double>(ori_shape[1]) * static_cast<double>(scale_factor[0])));
+  }
+  const int64_t n = probs.size(0);
+  if (!options_.class_agnostic)
+    probs = probs.index({torch::arange(n, labels.options()), labels});  // [N, h, w]
+  else
+    probs = probs.select(1, 0);
+  return ops::paste_masks(probs, boxes, img_h, img_w, mask_thr_binary);
+}
+
+}  // namespace cppdet::models

@@ -1,0 +1,50 @@
+#pragma once
+// mmdet 2.x FCNMaskHead: num_convs ConvModules ("convs.i.conv"), an upsample ("upsample":
+// ConvTranspose2d for 'deconv', parameter-free for 'nearest' / 'bilinear'), ReLU after a
+// deconv, and conv_logits (1x1, num_classes or 1 channel when class_agnostic).
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+
+#include <optional>
+#include <string>
+
+#include "cppdet/config/value.h"
+#include "cppdet/models/common/layers.h"
+#include "cppdet/models/roi_heads/mask_heads/mask_head.h"
+
+namespace cppdet::models {
+
+struct FCNMaskHeadOptions {
+  int64_t num_convs = 4;
+  int64_t roi_feat_size = 14;
+  int64_t in_channels = 256;
+  int64_t conv_kernel_size = 3;
+  int64_t conv_out_channels = 256;
+  int64_t num_classes = 80;
+  bool class_agnostic = false;
+  std::string upsample_method = "deconv";  // "deconv" | "nearest" | "bilinear" | "" (none)
+  int64_t scale_factor = 2;
+  std::optional<NormConfig> norm_cfg;
+  config::Value loss_mask;  // kept for training
+
+  static FCNMaskHeadOptions from_config(const config::Value& cfg, const std::string& path);
+};
+
+class FCNMaskHead : public MaskHead {
+ public:
+  explicit FCNMaskHead(FCNMaskHeadOptions options);
+  torch::Tensor forward(const torch::Tensor& roi_feats) override;
+  torch::Tensor get_seg_masks(const torch::Tensor& mask_pred, const torch::Tensor& bboxes, const torch::Tensor& labels,
+                              double mask_thr_binary, std::array<int64_t, 2> ori_shape,
+                              const std::array<float, 4>& scale_factor, bool rescale) override;
+  int64_t num_classes() const override { return options_.num_classes; }
+  const FCNMaskHeadOptions& options() const { return options_; }
+
+ private:
+  FCNMaskHeadOptions options_;
+  torch::nn::ModuleList convs_{nullptr};
+  torch::nn::ConvTranspose2d upsample_{nullptr};
+  torch::nn::Conv2d conv_logits_{nullptr};
+};
+
+}  // namespace cppdet::models

@@ -1,0 +1,25 @@
+#pragma once
+// Interface of RoI mask heads.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <array>
+#include <vector>
+
+namespace cppdet::models {
+
+class MaskHead : public torch::nn::Module {
+ public:
+  // roi_feats [K, C, s, s] -> mask logits [K, num_classes (or 1), 2s, 2s].
+  virtual torch::Tensor forward(const torch::Tensor& roi_feats) = 0;
+  // Per-class lists of full-size binary masks for one image: returns [K, H, W] (bool) in the
+  // detections' order. `bboxes` [K, 4] are in network-input coordinates; with `rescale` the
+  // masks are pasted into ori_shape (h, w) through bboxes / scale_factor.
+  virtual torch::Tensor get_seg_masks(const torch::Tensor& mask_pred, const torch::Tensor& bboxes,
+                                      const torch::Tensor& labels, double mask_thr_binary,
+                                      std::array<int64_t, 2> ori_shape,
+                                      const std::array<float, 4>& scale_factor, bool rescale) = 0;
+  virtual int64_t num_classes() const = 0;
+};
+
+}  // namespace cppdet::models

@@ -1,0 +1,55 @@
+#pragma once
+// mmdet 2.x StandardRoIHead (inference): box branch (RoI extractor -> bbox head ->
+// decode / rescale / multiclass NMS) and optional mask branch (mask RoIs = detections
+// multiplied back by scale_factor -> RoI extractor -> mask head -> paste into ori_shape).
+// Children: bbox_roi_extractor, bbox_head, mask_roi_extractor, mask_head.
+#include <memory>
+#include <optional>
+
+#include "cppdet/models/registries.h"
+#include "cppdet/models/roi_heads/bbox_heads/bbox_head.h"
+#include "cppdet/models/roi_heads/mask_heads/mask_head.h"
+#include "cppdet/models/roi_heads/roi_extractors/roi_extractor.h"
+#include "cppdet/models/roi_heads/roi_head.h"
+
+namespace cppdet::models {
+
+struct StandardRoIHeadOptions {
+  config::Value bbox_roi_extractor, bbox_head, mask_roi_extractor, mask_head;
+  std::string path;
+  std::optional<RcnnTestConfig> test_cfg;
+  config::Value train_cfg;  // kept for training
+
+  static StandardRoIHeadOptions from_config(const config::Value& cfg, const std::string& path,
+                                            const HeadConfigs& head_cfgs);
+};
+
+// test_cfg.rcnn: score_thr, nms, max_per_img, mask_thr_binary.
+RcnnTestConfig rcnn_test_config_from(const config::Value& cfg, const std::string& path);
+
+// [R, 5] (batch_index, x1, y1, x2, y2) from per-image [k, >= 4] boxes (mmdet's bbox2roi).
+torch::Tensor bbox2roi(const std::vector<torch::Tensor>& bboxes);
+
+class StandardRoIHead : public RoIHead {
+ public:
+  explicit StandardRoIHead(const StandardRoIHeadOptions& options);
+  std::vector<DetResult> simple_test(const std::vector<torch::Tensor>& feats, const std::vector<torch::Tensor>& proposals,
+                                     const std::vector<ImageMeta>& metas, bool rescale, DebugTrace* trace) override;
+  bool with_mask() const override { return mask_head_ != nullptr; }
+  int64_t num_classes() const override { return bbox_head_->num_classes(); }
+
+  BBoxHeadOutputs bbox_forward(const std::vector<torch::Tensor>& feats, const torch::Tensor& rois);
+  torch::Tensor mask_forward(const std::vector<torch::Tensor>& feats, const torch::Tensor& rois);
+
+ private:
+  std::vector<torch::Tensor> select_inputs(const std::vector<torch::Tensor>& feats, const RoIExtractor& e) const;
+  const RcnnTestConfig& test_cfg() const;
+
+  std::optional<RcnnTestConfig> test_cfg_;
+  std::shared_ptr<RoIExtractor> bbox_roi_extractor_;
+  std::shared_ptr<BBoxHead> bbox_head_;
+  std::shared_ptr<RoIExtractor> mask_roi_extractor_;
+  std::shared_ptr<MaskHead> mask_head_;
+};
+
+}  // namespace cppdet::models
