@@ -41,6 +41,6 @@ function(cppdet_test module)
   target_link_libraries(test_${module} PRIVATE ${T_DEPS} cppdet_testing GTest::gtest GTest::gtest_main)
   gtest_discover_tests(test_${module}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES ENVIRONMENT "CPPDET_SOURCE_DIR=${PROJECT_SOURCE_DIR};CPPDET_BINARY_DIR=${PROJECT_BINARY_DIR};CPPDET_EXE=$<TARGET_FILE:cppdet_cli>"
+    PROPERTIES ENVIRONMENT "CPPDET_SOURCE_DIR=${PROJECT_SOURCE_DIR};CPPDET_BINARY_DIR=${PROJECT_BINARY_DIR};CPPDET_EXE=${PROJECT_BINARY_DIR}/bin/cppdet"
     DISCOVERY_TIMEOUT 60)
 endfunction()

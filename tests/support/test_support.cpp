@@ -15,9 +15,10 @@ namespace fs = std::filesystem;
 namespace cppdet::testing {
 namespace {
 
+// Leaked on purpose: the atexit handler below runs after static destructors would.
 std::vector<std::string>& temp_dirs() {
-  static std::vector<std::string> dirs;
-  return dirs;
+  static auto* dirs = new std::vector<std::string>();
+  return *dirs;
 }
 
 void remove_temp_dirs() {

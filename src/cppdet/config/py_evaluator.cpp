@@ -64,7 +64,30 @@ class Evaluator {
 
  private:
   // ---- token helpers -------------------------------------------------------------------
-  const Token& peek(size_t k = 0) const { return toks_[std::min(pos_ + k, toks_.size() - 1)]; }
+  // The token k ahead; reaching a lexical error token reports it.
+  const Token& peek(size_t k = 0) const {
+    const Token& t = toks_[std::min(pos_ + k, toks_.size() - 1)];
+    if (k == 0 && t.kind == TokenKind::Error) throw ConfigError(t.text);
+    return t;
+  }
+  // A `for` at this bracket level before the element ends: the display is a comprehension.
+  const Token* comprehension_ahead() const {
+    int depth = 0;
+    for (size_t k = pos_; k < toks_.size(); ++k) {
+      const Token& t = toks_[k];
+      if (t.kind == TokenKind::End || t.kind == TokenKind::Error) return nullptr;
+      if (t.kind == TokenKind::Op) {
+        if (t.text == "(" || t.text == "[" || t.text == "{") ++depth;
+        if (t.text == ")" || t.text == "]" || t.text == "}") {
+          if (depth == 0) return nullptr;
+          --depth;
+        }
+        if (t.text == "," && depth == 0) return nullptr;
+      }
+      if (depth == 0 && t.kind == TokenKind::Name && (t.text == "for" || t.text == "async")) return &t;
+    }
+    return nullptr;
+  }
   const Token& next() {
     const Token& t = peek();
     if (pos_ < toks_.size() - 1) ++pos_;
@@ -81,6 +104,7 @@ class Evaluator {
     switch (t.kind) {
       case TokenKind::Newline: return "end of line";
       case TokenKind::End: return "end of file";
+      case TokenKind::Error: return "an invalid token";
       case TokenKind::String: return "a string";
       case TokenKind::Int: case TokenKind::Float: return "'" + t.text + "'";
       default: return "'" + t.text + "'";
@@ -413,6 +437,7 @@ class Evaluator {
   void elements(const char* close, List& items, size_t& depth, size_t& nodes, const char* what) {
     while (!is_op(peek(), close)) {
       const Token& t = peek();
+      if (const Token* f = comprehension_ahead()) unsupported(*f, std::string(what) + " comprehension");
       Obj o;
       bool star = accept_op("*");
       o = expr();
@@ -435,6 +460,7 @@ class Evaluator {
     if (accept_op(")")) return container(Value::tuple(), 0, 0, open);
     if (is_name(peek(), "yield")) unsupported(peek(), "'yield' expression");
     const Token& first_token = peek();
+    if (const Token* f = comprehension_ahead()) unsupported(*f, "generator expression");
     bool star = is_op(first_token, "*");
     if (!star) {
       Obj first = expr();
@@ -489,6 +515,7 @@ class Evaluator {
         Obj o = factor();
         unpack_into(d, o, t, depth, nodes, nullptr);
       } else {
+        if (const Token* f = comprehension_ahead()) unsupported(*f, "dict comprehension");
         Obj key = expr();
         if (!is_op(peek(), ":")) {
           if (first && (is_op(peek(), ",") || is_op(peek(), "}") || is_name(peek(), "for")))
@@ -535,6 +562,7 @@ class Evaluator {
         kwargs.set(t.text, std::move(o.value));
       } else {
         if (!kwargs.empty() || !seen.empty()) fail(t, "syntax error: positional argument follows keyword argument");
+        if (const Token* f = comprehension_ahead()) unsupported(*f, "generator expression");
         Obj o = expr();
         if (is_name(peek(), "for")) unsupported(peek(), "generator expression");
         positional.push_back(std::move(o));

@@ -62,21 +62,39 @@ size_t utf8_length(const std::string& s, size_t i) {
   return n;
 }
 
+// A lexical error, turned into an Error token by Lexer::run.
+struct LexError {
+  std::string message;
+};
+
 class Lexer {
  public:
   Lexer(const std::string& text, const std::string& filename) : s_(text), file_(filename) {}
 
   std::vector<Token> run() {
+    try {
+      lex();
+    } catch (const LexError& e) {
+      Token t;
+      t.kind = TokenKind::Error;
+      t.text = e.message;
+      tokens_.push_back(std::move(t));
+    }
+    return std::move(tokens_);
+  }
+
+ private:
+  void lex() {
     check_utf8();
     bool line_start = true;
     while (i_ < s_.size()) {
       char c = s_[i_];
       if (c == '\n' || c == '\r') {
-        newline_char();
         if (brackets_.empty() && !line_start) {
           push_simple(TokenKind::Newline, "");
           line_start = true;
         }
+        newline_char();
         continue;
       }
       if (c == ' ' || c == '\t' || c == '\f') {
@@ -112,16 +130,14 @@ class Lexer {
         op();
       }
     }
-    if (!brackets_.empty()) {
+    if (!brackets_.empty()) {  // reported at once: the parser would only see a confusing token
       const Token& open = brackets_.back();
-      fail(open.line, open.col, "syntax error: '" + open.text + "' was never closed");
+      throw ConfigError(location(file_, open.line, open.col) + ": syntax error: '" + open.text + "' was never closed");
     }
     if (!line_start) push_simple(TokenKind::Newline, "");
     push_simple(TokenKind::End, "");
-    return std::move(tokens_);
   }
 
- private:
   int col() const { return static_cast<int>(i_ - line_begin_) + 1; }
   void advance() { ++i_; }
   void newline_char() {
@@ -131,7 +147,7 @@ class Lexer {
     line_begin_ = i_;
   }
   [[noreturn]] void fail(int line, int col, const std::string& msg) const {
-    throw ConfigError(location(file_, line, col) + ": " + msg);
+    throw LexError{location(file_, line, col) + ": " + msg};
   }
   void push_simple(TokenKind kind, std::string text) {
     Token t;

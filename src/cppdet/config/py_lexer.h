@@ -9,7 +9,9 @@
 
 namespace cppdet::config::py {
 
-enum class TokenKind { Name, Int, Float, String, Op, Newline, End };
+// Error: a lexical error (text = the full message) met at this point; the parser reports it
+// when it reaches it, so errors come in file order.
+enum class TokenKind { Name, Int, Float, String, Op, Newline, End, Error };
 
 struct Token {
   TokenKind kind = TokenKind::End;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cppdet/core/error.h"
+#include "cppdet/evaluation/json_events.h"
 
 namespace cppdet::evaluation {
 
@@ -131,8 +132,7 @@ const char* field_name(Field f) {
 // Streams a COCO ground-truth object or a results array into typed records.
 class CocoSaxHandler : public nlohmann::json_sax<json> {
  public:
-  CocoSaxHandler(std::string_view text, const std::string& source, bool results_file)
-      : text_(text), source_(source), results_file_(results_file) {}
+  CocoSaxHandler(const std::string& source, bool results_file) : source_(source), results_file_(results_file) {}
 
   std::vector<CocoImage> images;
   std::vector<CocoCategory> categories;
@@ -266,17 +266,9 @@ class CocoSaxHandler : public nlohmann::json_sax<json> {
     return true;
   }
 
+  // Syntax errors are reported by parse_json_events; this is only part of the SAX interface.
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
-    const size_t pos = std::min(position, text_.size());
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i < pos; ++i) {
-      if (text_[i] == '\n') { ++line; col = 1; } else { ++col; }
-    }
-    std::string what = ex.what();
-    // nlohmann prefixes "[json.exception.parse_error.101] parse error at line L, column C: "
-    if (auto p = what.find(": "); p != std::string::npos && what.rfind("[json.exception", 0) == 0) what = what.substr(p + 2);
-    throw FileFormatError(source_ + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                          ": malformed JSON (byte " + std::to_string(position) + "): " + what);
+    throw FileFormatError(source_ + ": malformed JSON (byte " + std::to_string(position) + "): " + ex.what());
   }
 
  private:
@@ -448,7 +440,6 @@ class CocoSaxHandler : public nlohmann::json_sax<json> {
     }
   }
 
-  std::string_view text_;
   const std::string& source_;
   bool results_file_;
   std::vector<Where> stack_;
@@ -460,8 +451,8 @@ class CocoSaxHandler : public nlohmann::json_sax<json> {
   bool rle_has_size_ = false, rle_has_counts_ = false;
 };
 
-void run_sax(std::string_view text, CocoSaxHandler& handler) {
-  json::sax_parse(text.data(), text.data() + text.size(), &handler, json::input_format_t::json, /*strict=*/true);
+void run_sax(std::string_view text, const std::string& source, CocoSaxHandler& handler) {
+  parse_json_events(text, handler, source);
 }
 
 std::string read_whole_file(const std::string& path) {
@@ -480,11 +471,20 @@ std::string read_whole_file(const std::string& path) {
   return data;
 }
 
+// Reserves pool capacity from the file size so that big files do not pay for repeated
+// reallocation and copying. Only touched pages become resident, so over-reserving is cheap.
+void reserve_for(std::string_view text, CocoAnnotationStore& store) {
+  store.coords.reserve(text.size() / 8);
+  store.annotations.reserve(text.size() / 512);
+  store.ring_begin.reserve(text.size() / 512);
+}
+
 }  // namespace
 
 CocoGroundTruth parse_coco_ground_truth(std::string_view text, const std::string& source) {
-  CocoSaxHandler handler(text, source, /*results_file=*/false);
-  run_sax(text, handler);
+  CocoSaxHandler handler(source, /*results_file=*/false);
+  reserve_for(text, handler.store);
+  run_sax(text, source, handler);
   if (!handler.saw_images)
     throw FileFormatError(source + ": not a COCO annotation file: no \"images\" list");
   CocoGroundTruth gt;
@@ -540,8 +540,8 @@ CocoResults make_coco_results(CocoAnnotationStore records, const std::string& so
 }
 
 CocoResults parse_coco_results(std::string_view text, const std::string& source, const CocoGroundTruth& gt) {
-  CocoSaxHandler handler(text, source, /*results_file=*/true);
-  run_sax(text, handler);
+  CocoSaxHandler handler(source, /*results_file=*/true);
+  run_sax(text, source, handler);
   return make_coco_results(std::move(handler.store), source, gt);
 }
 

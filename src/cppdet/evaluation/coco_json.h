@@ -1,5 +1,5 @@
 #pragma once
-// COCO json files read into compact typed records (streamed with a SAX parser, no DOM), with
+// COCO json files read into compact typed records (SAX events from json_events.h, no DOM), with
 // pycocotools' semantics: ground truth as `COCO(annotation_file)` holds it, detections as
 // `COCO.loadRes(results_file)` turns them into annotations.
 //

@@ -38,6 +38,14 @@ const char* const kStorageClasses[][2] = {
     {"BoolStorage", "bool"},      {"UntypedStorage", "uint8"},
 };
 
+// "torch.FloatStorage" -> "float32"; old files saved on a GPU name "torch.cuda.FloatStorage"
+// (loaded to the CPU here, as with map_location="cpu"). "" for anything else.
+std::string storage_class_dtype(const std::string& global) {
+  for (const char* prefix : {"torch.cuda.", "torch."})
+    if (global.rfind(prefix, 0) == 0) return storage_dtype(global.substr(std::strlen(prefix)));
+  return "";
+}
+
 // Globals that may appear: functions this reader interprets and classes used as values.
 bool is_allowed_global(const std::string& name) {
   static const char* const kAllowed[] = {
@@ -50,7 +58,7 @@ bool is_allowed_global(const std::string& name) {
   };
   for (const char* a : kAllowed)
     if (name == a) return true;
-  return name.rfind("torch.", 0) == 0 && !storage_dtype(name.substr(6)).empty();
+  return !storage_class_dtype(name).empty();
 }
 
 bool is_valid_utf8(std::string_view s) {
@@ -616,7 +624,7 @@ class Reader {
     if (parts.size() != 5 && parts.size() != 6) fail("storage persistent id has " + std::to_string(parts.size()) + " fields");
     const Node& type = node(parts[1]);
     if (type.kind == Kind::Foreign) fail("storage of class " + type.text + " is not allowed");
-    std::string dtype = type.kind == Kind::Global && type.text.rfind("torch.", 0) == 0 ? storage_dtype(type.text.substr(6)) : "";
+    std::string dtype = type.kind == Kind::Global ? storage_class_dtype(type.text) : "";
     if (dtype.empty()) fail("persistent id without a torch storage class");
     Node n = make_node(Kind::Storage, int_of(parts[4], "storage size"));
     if (n.i < 0) fail("negative storage size");

@@ -2,8 +2,6 @@
 
 #include <zip.h>
 
-#include <algorithm>
-
 #include "cppdet/core/error.h"
 
 namespace cppdet::io {
@@ -32,19 +30,18 @@ ZipReader::ZipReader(std::string_view bytes, std::string name)
   for (zip_int64_t i = 0; i < count; ++i) {
     const char* entry = zip_get_name(archive_->zip, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_RAW);
     names_.push_back(entry ? entry : "");
+    index_.emplace(names_.back(), names_.size() - 1);
   }
 }
 
 ZipReader::~ZipReader() = default;
 
-bool ZipReader::contains(const std::string& entry) const {
-  return std::find(names_.begin(), names_.end(), entry) != names_.end();
-}
+bool ZipReader::contains(const std::string& entry) const { return index_.count(entry) != 0; }
 
 std::string ZipReader::read(const std::string& entry) const {
-  auto it = std::find(names_.begin(), names_.end(), entry);
-  if (it == names_.end()) throw FileFormatError(name_ + ": zip entry '" + entry + "' is missing");
-  const auto index = static_cast<zip_uint64_t>(it - names_.begin());
+  auto it = index_.find(entry);
+  if (it == index_.end()) throw FileFormatError(name_ + ": zip entry '" + entry + "' is missing");
+  const auto index = static_cast<zip_uint64_t>(it->second);
   zip_stat_t st;
   zip_stat_init(&st);
   if (zip_stat_index(archive_->zip, index, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace cppdet::io {
@@ -28,6 +29,7 @@ class ZipReader {
   std::string name_;
   size_t input_size_;
   std::vector<std::string> names_;
+  std::unordered_map<std::string, size_t> index_;  // name -> position in names_ (first one)
 };
 
 // True when `bytes` starts like a zip archive (a local file header).

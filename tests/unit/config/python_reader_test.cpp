@@ -50,7 +50,7 @@ h = '''x'y"z'''
 i = u'u'
 j = 'unknown \d escape'
 )",
-                R"({"a": "x", "b": "y", "c": "it's" "fine", "d": "abc", "e": "tab\there\nline\\ A\u00e9A",
+                R"({"a": "x", "b": "y", "c": "it'sfine", "d": "abc", "e": "tab\there\nline\\ A\u00e9A",
                     "f": "raw\\n", "g": "tri\nple", "h": "x'y\"z", "i": "u", "j": "unknown \\d escape"})");
 }
 
@@ -208,7 +208,8 @@ TEST(ConfigText, JsonAndYaml) {
     EXPECT_EQ(std::string(e.what()).rfind("bad.yaml:", 0), 0u) << e.what();
   }
   EXPECT_THROW(parse_config_text("[1, 2]", "list.json"), ConfigError);
-  EXPECT_THROW(parse_config_text("a = 1", "x.txt"), ConfigError);
+  EXPECT_THROW(parse_config_text("a = 1", "x.ini"), ConfigError);
+  EXPECT_EQ(parse_config_text("a = 1", "dumped.txt").as_dict().at("a").as_int(), 1);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "cppdet/core/error.h"
 #include "cppdet/data/loader/collate.h"
 #include "cppdet/data/samplers/group_sampler.h"
+#include "python_torch.h"
 #include "support/test_support.h"
 
 namespace cppdet::data {
@@ -79,7 +80,7 @@ TEST(GroupSampler, BatchesAreSingleGroupAndPaddedLikeMmdet) {
 }
 
 TEST(GroupSampler, EqualsPythonDistributedGroupSamplerWithOneReplica) {
-  if (cppdet::testing::run_command("python3 -c 'import torch, numpy'").exit_code != 0)
+  if (cppdet::engine::testing::python_with_torch().empty())
     GTEST_SKIP() << "python3 with torch is not available";
   std::vector<uint8_t> flags = {1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0};
   const int64_t spg = 2, seed = 7, epoch = 3;
@@ -100,7 +101,7 @@ TEST(GroupSampler, EqualsPythonDistributedGroupSamplerWithOneReplica) {
      << "    indices.extend(indice)\n"
      << "indices = [indices[j] for i in list(torch.randperm(len(indices) // spg, generator=g)) for j in range(i * spg, (i + 1) * spg)]\n"
      << "print(' '.join(str(int(x)) for x in indices))\n";
-  const auto r = cppdet::testing::run_command("python3 -c " + cppdet::testing::shell_quote(py.str()));
+  const auto r = cppdet::testing::run_command(cppdet::engine::testing::python_with_torch() + " -c " + cppdet::testing::shell_quote(py.str()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::istringstream in(r.output);
   std::vector<size_t> want;

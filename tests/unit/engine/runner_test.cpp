@@ -26,6 +26,7 @@
 #include "cppdet/engine/hooks/text_logger_hook.h"
 #include "cppdet/engine/train.h"
 #include "support/test_support.h"
+#include "python_torch.h"
 #include "toy_training.h"
 
 extern char** environ;
@@ -99,8 +100,6 @@ torch::Tensor checkpoint_tensor(const std::string& path, const std::string& name
     if (k == name) return t;
   return {};
 }
-
-bool python_torch_available() { return cppdet::testing::run_command("python3 -c 'import torch'").exit_code == 0; }
 
 TEST(Runner, WritesMmdetWorkDirAndLogs) {
   const std::string dir = cppdet::testing::make_temp_dir("engine-run");
@@ -185,7 +184,7 @@ TEST(Runner, WritesMmdetWorkDirAndLogs) {
 }
 
 TEST(Runner, CheckpointsLoadInPythonTorch) {
-  if (!python_torch_available()) GTEST_SKIP() << "python3 with torch is not available";
+  if (testing::python_with_torch().empty()) GTEST_SKIP() << "python3 with torch is not available";
   const std::string dir = cppdet::testing::make_temp_dir("engine-py");
   run_toy(dir, testing::toy_config(2));
   const std::string script =
@@ -199,7 +198,7 @@ TEST(Runner, CheckpointsLoadInPythonTorch) {
       "opt.load_state_dict(ck['optimizer'])\n"
       "print(opt.param_groups[0]['lr'], opt.param_groups[0]['initial_lr'], len(opt.state))\n";
   for (const char* f : {"epoch_2.pth", "latest.pth"}) {
-    const auto r = cppdet::testing::run_command("python3 -c " + cppdet::testing::shell_quote(script) + " " +
+    const auto r = cppdet::testing::run_command(testing::python_with_torch() + " -c " + cppdet::testing::shell_quote(script) + " " +
                                                 cppdet::testing::shell_quote((fs::path(dir) / f).string()));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_EQ(r.output,
