@@ -39,6 +39,9 @@ class CheckpointCli : public ::testing::Test {
 };
 
 TEST_F(CheckpointCli, InspectListsWhatTorchLoadFinds) {
+  std::string args;
+  for (const std::string& path : oracle_checkpoints()) args += " " + shell_quote(path);
+  const nlohmann::json python = nlohmann::json::parse(testing::run_python_script("list_tensors.py", args));
   for (const std::string& path : oracle_checkpoints()) {
     SCOPED_TRACE(path);
     testing::CommandResult r = testing::run_cppdet("checkpoint inspect --json " + shell_quote(path) + " 2>/dev/null");
@@ -46,24 +49,28 @@ TEST_F(CheckpointCli, InspectListsWhatTorchLoadFinds) {
     nlohmann::json ours = nlohmann::json::parse(r.output);
     EXPECT_EQ(ours["format"], path.find("_zip") != std::string::npos ? "zip" : "legacy");
     EXPECT_EQ(ours["meta"]["CLASSES"].begin().key(), "__tuple__");
-    nlohmann::json python = nlohmann::json::parse(testing::run_python_script("list_tensors.py", shell_quote(path)));
-    EXPECT_EQ(ours["tensors"], python);
+    EXPECT_EQ(ours["tensors"], python[path]);
   }
 }
 
 TEST_F(CheckpointCli, PublishWritesZipTorchLoadReadsBack) {
   const std::string dir = testing::make_temp_dir("io-publish");
+  std::string pairs;
   for (const std::string& path : oracle_checkpoints()) {
     SCOPED_TRACE(path);
-    testing::CommandResult r = testing::run_cppdet("checkpoint publish " + shell_quote(path) + " " + shell_quote(dir + "/model.pth"));
+    const std::string out = dir + "/" + fs::path(path).parent_path().filename().string() + "_" + fs::path(path).filename().string();
+    testing::CommandResult r = testing::run_cppdet("checkpoint publish " + shell_quote(path) + " " + shell_quote(out));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const std::string published = r.output.substr(0, r.output.find('\n'));
     std::smatch m;
-    ASSERT_TRUE(std::regex_match(published, m, std::regex(".*/model-([0-9a-f]{8})\\.pth"))) << published;
-    EXPECT_EQ(sha256_hex(read_file(published)).substr(0, 8), m[1].str());
-    EXPECT_EQ(testing::run_python_script("compare_checkpoints.py", shell_quote(path) + " " + shell_quote(published)).substr(0, 2), "ok");
-    fs::remove(published);
+    const std::string stem = out.substr(0, out.size() - 4);
+    ASSERT_TRUE(std::regex_match(published, m, std::regex("(.*)-([0-9a-f]{8})\\.pth"))) << published;
+    EXPECT_EQ(m[1].str(), stem);
+    EXPECT_EQ(sha256_hex(read_file(published)).substr(0, 8), m[2].str());
+    pairs += " " + shell_quote(path) + " " + shell_quote(published);
   }
+  const std::string report = testing::run_python_script("compare_checkpoints.py", pairs);
+  EXPECT_EQ(std::count(report.begin(), report.end(), '\n'), static_cast<long>(oracle_checkpoints().size())) << report;
 }
 
 TEST_F(CheckpointCli, InspectOfABadFileIsAUserError) {

@@ -33,8 +33,10 @@ std::string run_python_script(const std::string& script, const std::string& args
   return so.str();
 }
 
-nlohmann::json python_dump(const std::string& path) {
-  std::string text = run_python_script("dump_checkpoint.py", shell_quote(path));
+nlohmann::json python_dump(const std::vector<std::string>& paths) {
+  std::string args;
+  for (const std::string& p : paths) args += " " + shell_quote(p);
+  std::string text = run_python_script("dump_checkpoint.py", args);
   return text.empty() ? nlohmann::json() : nlohmann::json::parse(text);
 }
 

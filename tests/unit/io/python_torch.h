@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 #include "cppdet/config/value.h"
 #include "cppdet/io/saved_value.h"
@@ -19,8 +20,8 @@ const std::string& python_with_torch();
 // (and returning "") when it exits non-zero.
 std::string run_python_script(const std::string& script, const std::string& args);
 
-// dump_checkpoint.py's JSON for `path`.
-nlohmann::json python_dump(const std::string& path);
+// dump_checkpoint.py's JSON for each of `paths` ({path: object}), from one Python run.
+nlohmann::json python_dump(const std::vector<std::string>& paths);
 
 // The python-side value at `key` of a {"__dict__": [[k, v], ...]} object (null if absent).
 const nlohmann::json& dict_entry(const nlohmann::json& dict, const nlohmann::json& key);

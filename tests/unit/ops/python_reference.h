@@ -18,9 +18,17 @@ namespace cppdet::testing {
 
 using TensorMap = std::map<std::string, torch::Tensor>;
 
+// The interpreter with Debian's python3-torch: $CPPDET_PYTHON, else /usr/bin/python3 (a
+// python3 earlier on PATH, e.g. pyenv's, may lack the Debian packages), else python3.
+inline std::string python_executable() {
+  if (const char* v = std::getenv("CPPDET_PYTHON")) return v;
+  if (std::ifstream("/usr/bin/python3").good()) return "/usr/bin/python3";
+  return "python3";
+}
+
 inline bool python_torchvision_available() {
   static const bool available =
-      run_command("python3 -c 'import torch, torchvision' 2>/dev/null").exit_code == 0;
+      run_command(shell_quote(python_executable()) + " -c 'import torch, torchvision' 2>/dev/null").exit_code == 0;
   return available;
 }
 
@@ -104,7 +112,7 @@ inline TensorMap run_python_reference(const std::string& body, const TensorMap& 
             "json.dump(m, open(sys.argv[2] + '/manifest.json', 'w'))\n";
   const std::string script_path = in_dir + "/script.py";
   std::ofstream(script_path) << script.str();
-  CommandResult r = run_command("python3 " + shell_quote(script_path) + " " + shell_quote(in_dir) + " " +
+  CommandResult r = run_command(shell_quote(python_executable()) + " " + shell_quote(script_path) + " " + shell_quote(in_dir) + " " +
                                 shell_quote(out_dir) + " 2>&1");
   if (r.exit_code != 0) throw std::runtime_error("python reference failed:\n" + r.output);
   return detail::read_tensors(out_dir);

@@ -10,6 +10,7 @@
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/engine/hooks/text_logger_hook.h"
 #include "cppdet/engine/runner.h"
 
 namespace fs = std::filesystem;
@@ -99,6 +100,11 @@ void EvalHook::after_train_iter(Runner& runner) {
   } else if (done % options_.interval != 0) {
     return;
   }
+  // As mmcv: the loggers run first so that this iteration's training line is printed before
+  // (and not mixed with) the evaluation results, then the buffer starts afresh.
+  for (const auto& hook : runner.hooks())
+    if (auto* logger = dynamic_cast<TextLoggerHook*>(hook.get())) logger->after_train_iter(runner);
+  runner.log_buffer().clear();
   evaluate(runner, done);
 }
 
