@@ -6,6 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${CPPDET_FUZZ_SECONDS:-60}
 [ "$seconds" -gt 0 ] || { echo "fuzz: skipped"; exit 0; }
 build=$root/build-fuzz
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCPPDET_BUILD_FUZZ=ON -DCPPDET_BUILD_TESTS=OFF -DCPPDET_BUILD_BENCH=OFF -DCPPDET_USE_PCH=OFF >/dev/null
 targets=$(cd "$root/tests/fuzz" && ls fuzz_*.cpp 2>/dev/null | sed 's/\.cpp$//')

@@ -3,6 +3,9 @@
 // show.
 #include <opencv2/videoio.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -51,6 +54,23 @@ void print_detections(const apis::InferenceModel& model, const DetResult& result
   }
 }
 
+// Opens a video and reads its first frame with the decoders' own stderr chatter (FFmpeg,
+// GStreamer) silenced: a bad file gets cppdet's one-line error instead.
+bool open_video_quietly(cv::VideoCapture& reader, const std::string& path, cv::Mat& first_frame) {
+  std::fflush(stderr);
+  const int saved = ::dup(STDERR_FILENO);
+  const int null_fd = ::open("/dev/null", O_WRONLY);
+  if (saved >= 0 && null_fd >= 0) ::dup2(null_fd, STDERR_FILENO);
+  const bool ok = reader.open(path) && reader.read(first_frame) && !first_frame.empty();
+  std::fflush(stderr);
+  if (saved >= 0) {
+    ::dup2(saved, STDERR_FILENO);
+    ::close(saved);
+  }
+  if (null_fd >= 0) ::close(null_fd);
+  return ok;
+}
+
 void register_image(CLI::App& demo) {
   struct Options : CommonOptions {
     std::string image, out_file;
@@ -92,10 +112,10 @@ void register_video(CLI::App& demo) {
   cmd->callback([o] {
     if (o->out.empty() && !o->show) throw UserError("demo video: specify --out and/or --show");
     if (!std::filesystem::is_regular_file(o->video)) throw FileFormatError("video file not found: " + o->video);
-    cv::VideoCapture reader(o->video);
-    if (!reader.isOpened()) throw FileFormatError("cannot open video (unsupported or corrupt): " + o->video);
+    cv::VideoCapture reader;
     cv::Mat frame;
-    if (!reader.read(frame) || frame.empty()) throw FileFormatError("cannot read any frame from video: " + o->video);
+    if (!open_video_quietly(reader, o->video, frame))
+      throw FileFormatError("cannot read video (unsupported format or corrupt): " + o->video);
     const double fps = reader.get(cv::CAP_PROP_FPS);
     const int64_t frames = static_cast<int64_t>(reader.get(cv::CAP_PROP_FRAME_COUNT));
     apis::InferenceModel model = load_model(*o);

@@ -24,7 +24,7 @@ json tensor_stats(const torch::Tensor& t, int64_t n_first = 8) {
   s["sum"] = d.sum().item<double>();
   s["mean"] = d.mean().item<double>();
   s["abs_mean"] = d.abs().mean().item<double>();
-  s["std"] = d.std(/*unbiased=*/false).item<double>();
+  s["std"] = d.std(/*unbiased=*/true).item<double>();  // torch.std, as the oracle
   s["min"] = d.min().item<double>();
   s["max"] = d.max().item<double>();
   const torch::Tensor flat = d.flatten();

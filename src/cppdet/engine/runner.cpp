@@ -1,5 +1,6 @@
 #include "cppdet/engine/runner.h"
 
+#include <pwd.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -64,8 +65,9 @@ void remove_stale_temporaries(const std::string& dir, RunLogger& logger) {
 std::string host_info() {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
+  const passwd* pw = ::getpwuid(::geteuid());
   const char* user = std::getenv("USER");
-  return std::string(user ? user : "") + "@" + host;
+  return std::string(user ? user : (pw ? pw->pw_name : "")) + "@" + host;
 }
 
 // Points <dir>/latest.pth at `target` (a file name in the same directory) atomically.

@@ -1,6 +1,7 @@
 // init_detector / inference_detector / show_result on the oracle's tiny Mask R-CNN.
 #include <gtest/gtest.h>
 
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include <filesystem>

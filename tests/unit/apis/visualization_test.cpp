@@ -1,6 +1,8 @@
 // The drawing helpers behind show_result.
 #include <gtest/gtest.h>
 
+#include <opencv2/core.hpp>
+
 #include "cppdet/visualization/draw_detections.h"
 #include "cppdet/visualization/palette.h"
 

@@ -1,6 +1,8 @@
 // Hand-computed cases for each test-pipeline transform (mmdet 2.25 semantics).
 #include <gtest/gtest.h>
 
+#include <opencv2/core.hpp>
+
 #include <filesystem>
 #include <fstream>
 
@@ -68,8 +70,9 @@ TEST(Resize, ScaleFactorRequestTruncatesTheTargetScale) {
   Sample s = sample_with_image(101, 203);
   s.scale_factor_request = 0.5;
   Resize({}).apply(s);
-  // scale = (int(203*0.5), int(101*0.5)) = (101, 50); keep_ratio factor min(101/203, 50/101).
-  EXPECT_EQ(s.img.cols, 99);  // int(203*0.49504950 + 0.5)
+  // scale = (int(203*0.5), int(101*0.5)) = (101, 50); keep_ratio factor
+  // min(101/203, 50/101) = 0.4950495 -> (int(100.99 + 0.5), int(50 + 0.5)).
+  EXPECT_EQ(s.img.cols, 100);
   EXPECT_EQ(s.img.rows, 50);
 }
 
@@ -103,7 +106,7 @@ TEST(RandomFlip, FlipsImageAndBoxesWithoutMinusOne) {
   EXPECT_EQ(cv::norm(t.img, t_before, cv::NORM_INF), 0);
 }
 
-TEST(Normalize, SubtractsInFloatAndMultipliesByInverseStdInDouble) {
+TEST(Normalize, SubtractsAndMultipliesByInverseStdInFloat) {
   cv::Mat img(1, 2, CV_8UC3);
   img.at<cv::Vec3b>(0, 0) = {10, 20, 30};     // B, G, R
   img.at<cv::Vec3b>(0, 1) = {255, 0, 128};
@@ -115,7 +118,7 @@ TEST(Normalize, SubtractsInFloatAndMultipliesByInverseStdInDouble) {
   for (int x = 0; x < 2; ++x)
     for (int c = 0; c < 3; ++c) {
       const float diff = static_cast<float>(rgb[x][c]) - static_cast<float>(cfg.mean[c]);
-      const float expected = static_cast<float>(static_cast<double>(diff) * (1.0 / cfg.std[c]));
+      const float expected = diff * static_cast<float>(1.0 / cfg.std[c]);
       EXPECT_EQ(out.at<cv::Vec3f>(0, x)[c], expected) << x << "," << c;
     }
   // Caffe style: no swap, std 1.

@@ -1,6 +1,7 @@
 // `cppdet demo image|video` and the one-line errors of demo / infer.
 #include <gtest/gtest.h>
 
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>

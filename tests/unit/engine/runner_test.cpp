@@ -45,7 +45,7 @@ constexpr const char* kStamp = "20240101_000000";
 
 // Mean squared error over the toy dataset, reported as mmdet-like metrics.
 EvalFn toy_eval(ToyNet net) {
-  return [net](const config::Dict&) {
+  return [net](const config::Dict&) mutable {
     ToyDataset ds;
     double se = 0;
     for (size_t i = 0; i < ds.size(); ++i) {
@@ -189,22 +189,21 @@ TEST(Runner, CheckpointsLoadInPythonTorch) {
   run_toy(dir, testing::toy_config(2));
   const std::string script =
       "import sys, torch\n"
-      "ck = torch.load(sys.argv[1], map_location='cpu')\n"
-      "print(sorted(ck.keys()))\n"
-      "print(list(ck['state_dict'].keys()))\n"
-      "print(ck['meta']['epoch'], ck['meta']['iter'], ck['meta']['CLASSES'])\n"
-      "params = [torch.nn.Parameter(t.clone()) for t in ck['state_dict'].values()]\n"
-      "opt = torch.optim.SGD(params, lr=0.1, momentum=0.9)\n"
-      "opt.load_state_dict(ck['optimizer'])\n"
-      "print(opt.param_groups[0]['lr'], opt.param_groups[0]['initial_lr'], len(opt.state))\n";
-  for (const char* f : {"epoch_2.pth", "latest.pth"}) {
-    const auto r = cppdet::testing::run_command(testing::python_with_torch() + " -c " + cppdet::testing::shell_quote(script) + " " +
-                                                cppdet::testing::shell_quote((fs::path(dir) / f).string()));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_EQ(r.output,
-              "['meta', 'optimizer', 'state_dict']\n['fc.weight', 'fc.bias']\n2 12 ('toy',)\n0.05 0.05 2\n")
-        << f;
-  }
+      "for path in sys.argv[1:]:\n"
+      "  ck = torch.load(path, map_location='cpu')\n"
+      "  print(sorted(ck.keys()))\n"
+      "  print(list(ck['state_dict'].keys()))\n"
+      "  print(ck['meta']['epoch'], ck['meta']['iter'], ck['meta']['CLASSES'])\n"
+      "  params = [torch.nn.Parameter(t.clone()) for t in ck['state_dict'].values()]\n"
+      "  opt = torch.optim.SGD(params, lr=0.1, momentum=0.9)\n"
+      "  opt.load_state_dict(ck['optimizer'])\n"
+      "  print(opt.param_groups[0]['lr'], opt.param_groups[0]['initial_lr'], len(opt.state))\n";
+  const auto r = cppdet::testing::run_command(testing::python_with_torch() + " -c " + cppdet::testing::shell_quote(script) +
+                                              " " + cppdet::testing::shell_quote((fs::path(dir) / "epoch_2.pth").string()) +
+                                              " " + cppdet::testing::shell_quote((fs::path(dir) / "latest.pth").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string one = "['meta', 'optimizer', 'state_dict']\n['fc.weight', 'fc.bias']\n2 12 ('toy',)\n0.05 0.05 2\n";
+  EXPECT_EQ(r.output, one + one);
 }
 
 TEST(Runner, ResumeFromEpoch1GivesTheSameWeights) {

@@ -58,7 +58,7 @@ class ToyDataset : public data::IndexedDataset {
 // block or to inject a NaN (return true to poison loss_b).
 inline ForwardTrain toy_forward(ToyNet net, std::function<bool(int64_t)> on_call = {}) {
   auto calls = std::make_shared<std::atomic<int64_t>>(0);
-  return [net, on_call, calls](const DetBatch& batch) {
+  return [net, on_call, calls](const DetBatch& batch) mutable {
     const int64_t k = (*calls)++;
     const bool poison = on_call ? on_call(k) : false;
     const int64_t n = batch.img.size(0);

@@ -3,11 +3,15 @@
 // cppdet writes read back by torch.load with identical values.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/io/checkpoint.h"
+#include "cppdet/io/sha256.h"
 #include "python_torch.h"
 #include "support/test_support.h"
 
@@ -19,27 +23,40 @@ using testing::python_dump;
 using testing::python_with_torch;
 namespace fs = std::filesystem;
 
-// The checkpoints of make_checkpoints.py, made once per test binary run.
+const char* const kMadeByTorch[] = {"mmcv_zip.pth", "mmcv_legacy.pth", "bare_zip.pth", "bare_legacy.pth"};
+
+// make_checkpoints.py's files plus torch_view.json (dump_checkpoint.py of kMadeByTorch). CTest
+// runs each test in its own process, so they are made once into the build tree, in a folder
+// named after the scripts' hash, and reused (else into a temp dir for this process).
 const std::string& made_dir() {
   static const std::string dir = [] {
-    std::string d = testing::make_temp_dir("io-ckpt");
-    testing::run_python_script("make_checkpoints.py", testing::shell_quote(d) + " " + testing::shell_quote(d + "/MARKER"));
-    return d;
+    std::string scripts;
+    for (const char* script : {"make_checkpoints.py", "fake_mmcv.py", "dump_checkpoint.py"})
+      scripts += read_file(testing::fixture(std::string("io/") + script));
+    const char* binary_dir = std::getenv("CPPDET_BINARY_DIR");
+    const std::string base = binary_dir ? std::string(binary_dir) + "/tests/io-checkpoints" : testing::make_temp_dir("io-ckpt");
+    const std::string final_dir = base + "/" + sha256_hex(scripts).substr(0, 16);
+    if (fs::exists(final_dir + "/torch_view.json")) return final_dir;
+    const std::string tmp = final_dir + ".tmp" + std::to_string(::getpid());
+    fs::create_directories(tmp);
+    // The shell-command pickles would touch final_dir/MARKER if anything ever ran them.
+    testing::run_python_script("make_checkpoints.py", testing::shell_quote(tmp) + " " + testing::shell_quote(final_dir + "/MARKER"));
+    std::vector<std::string> paths;
+    for (const char* name : kMadeByTorch) paths.push_back(tmp + "/" + name);
+    nlohmann::json by_path = python_dump(paths), view = nlohmann::json::object();
+    for (size_t i = 0; i < paths.size() && !by_path.is_null(); ++i) view[kMadeByTorch[i]] = by_path[paths[i]];
+    write_file_atomically(tmp + "/torch_view.json", [&](std::ostream& out) { out << view.dump(); });
+    std::error_code ec;
+    fs::rename(tmp, final_dir, ec);  // another process may have won the race: use its folder
+    if (ec) fs::remove_all(tmp, ec);
+    return final_dir;
   }();
   return dir;
 }
 
-const char* const kMadeByTorch[] = {"mmcv_zip.pth", "mmcv_legacy.pth", "bare_zip.pth", "bare_legacy.pth"};
-
 // What torch.load finds in each of kMadeByTorch, keyed by file name.
 const nlohmann::json& torch_view() {
-  static const nlohmann::json view = [] {
-    std::vector<std::string> paths;
-    for (const char* name : kMadeByTorch) paths.push_back(made_dir() + "/" + name);
-    nlohmann::json by_path = python_dump(paths), out = nlohmann::json::object();
-    for (size_t i = 0; i < paths.size() && !by_path.is_null(); ++i) out[kMadeByTorch[i]] = by_path[paths[i]];
-    return out;
-  }();
+  static const nlohmann::json view = nlohmann::json::parse(read_file(made_dir() + "/torch_view.json"));
   return view;
 }
 

@@ -11,7 +11,10 @@ namespace cppdet::testing {
 const std::string& python_with_torch() {
   static const std::string found = [] {
     for (const char* candidate : {"/usr/bin/python3", "python3"})
-      if (run_command(std::string(candidate) + " -c 'import torch, numpy'").exit_code == 0) return std::string(candidate);
+      if (run_command(std::string(candidate) +  // finds the modules without the slow import
+                      " -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec(\"torch\") and u.find_spec(\"numpy\")))'")
+              .exit_code == 0)
+        return std::string(candidate);
     return std::string();
   }();
   return found;

@@ -1,6 +1,7 @@
 #pragma once
 // mmdet's Normalize (mmcv.imnormalize): optional BGR->RGB swap, then per channel
-// float32(x - float32(mean)) multiplied in double by 1/std and rounded to float32.
+// float32(x - float32(mean)) * float32(1/std) in float32 arithmetic (OpenCV converts the
+// scalars to the image depth; the oracle's input tensors match this bit for bit).
 #include "cppdet/data/transforms/transform.h"
 
 namespace cppdet::data {
