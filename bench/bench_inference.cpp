@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -89,16 +90,29 @@ void calibrate_box_head(cppdet::models::Detector& detector) {
   }
 }
 
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+// Runs fn warmup + iters times; records each timed run's wall and CPU (all threads) time into
+// out[<name>_ms], out[<name>_cpu_ms] and their medians.
 template <typename Fn>
-std::vector<double> time_ms(int warmup, int iters, Fn&& fn) {
+void time_into(json& out, const std::string& name, int warmup, int iters, Fn&& fn) {
   for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> out;
+  std::vector<double> wall, cpu;
   for (int i = 0; i < iters; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = process_cpu_ms();
     fn();
-    out.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    cpu.push_back(process_cpu_ms() - c0);
+    wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
-  return out;
+  out[name + "_ms"] = wall;
+  out[name + "_cpu_ms"] = cpu;
+  out[name + "_median_ms"] = median(wall);
+  out[name + "_cpu_median_ms"] = median(cpu);
 }
 
 int run_worker(const Args& args) {
@@ -116,12 +130,12 @@ int run_worker(const Args& args) {
   out["framework"] = "cppdet";
   out["threads"] = args.threads;
   out["input_shape"] = batch.img.sizes().vec();
-  out["e2e_ms"] = time_ms(args.warmup, args.iters, [&] {
+  time_into(out, "e2e", args.warmup, args.iters, [&] {
     const cppdet::DetResult r = cppdet::apis::inference_detector(model, args.image);
     detections = 0;
     for (const auto& b : r.bboxes) detections += static_cast<size_t>(b.size(0));
   });
-  out["model_ms"] = time_ms(args.warmup, args.iters, [&] {
+  time_into(out, "model", args.warmup, args.iters, [&] {
     torch::NoGradGuard no_grad;
     model.detector->simple_test(batch.img, batch.metas, true);
   });
@@ -131,8 +145,6 @@ int run_worker(const Args& args) {
     model.detector->simple_test(batch.img, batch.metas, true, &trace);
     if (const torch::Tensor* p = trace.find("rpn_proposals.0")) proposals = p->size(0);
   }
-  out["e2e_median_ms"] = median(out["e2e_ms"].get<std::vector<double>>());
-  out["model_median_ms"] = median(out["model_ms"].get<std::vector<double>>());
   out["detections"] = detections;
   out["proposals"] = proposals;
   out["peak_rss_kib"] = peak_rss_kib();
@@ -170,7 +182,7 @@ json run_json(const std::vector<std::string>& argv) {
 
 void print_row(const char* what, const json& c, const json& t, const char* key) {
   const double cm = c[key].get<double>(), tm = t[key].get<double>();
-  std::printf("  %-22s cppdet %8.1f ms   torchvision %8.1f ms   ratio %.3f\n", what, cm, tm, cm / tm);
+  std::printf("  %-24s cppdet %9.1f ms   torchvision %9.1f ms   ratio %.3f\n", what, cm, tm, cm / tm);
 }
 
 }  // namespace
@@ -220,7 +232,9 @@ int main(int argc, char** argv) {
                 c["detections"].get<size_t>(), t["detections"].get<size_t>(), c["proposals"].get<long long>());
     print_row("end-to-end median", c, t, "e2e_median_ms");
     print_row("model-only median", c, t, "model_median_ms");
-    std::printf("  %-22s cppdet %8.0f MiB  torchvision %8.0f MiB  ratio %.3f\n", "peak RSS",
+    print_row("end-to-end median CPU", c, t, "e2e_cpu_median_ms");
+    print_row("model-only median CPU", c, t, "model_cpu_median_ms");
+    std::printf("  %-24s cppdet %9.0f MiB  torchvision %9.0f MiB  ratio %.3f\n", "peak RSS",
                 c["peak_rss_kib"].get<double>() / 1024, t["peak_rss_kib"].get<double>() / 1024,
                 c["peak_rss_kib"].get<double>() / t["peak_rss_kib"].get<double>());
     std::fflush(stdout);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """torchvision's Faster / Mask R-CNN R50-FPN latency: the peer that bench_inference runs.
 
-Prints one JSON line: per-iteration end-to-end and model-only latencies (ms), the number of
+Prints one JSON line: per-iteration end-to-end and model-only latencies (wall and process CPU
+time, ms), the number of
 detections of the last run, and the process's peak RSS (KiB).
 
 * end-to-end: read + decode the image file, to float [0, 1], model([img]) — which normalizes,
@@ -69,13 +70,16 @@ def main():
         for name, fn in (('e2e_ms', end_to_end), ('model_ms', model_only)):
             for _ in range(args.warmup):
                 fn()
-            times = []
+            times, cpu = [], []
             for _ in range(args.iters):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 out = fn()
+                cpu.append((time.process_time() - c0) * 1000.0)
                 times.append((time.perf_counter() - t0) * 1000.0)
             result[name] = times
+            result[name.replace('_ms', '_cpu_ms')] = cpu
             result[name.replace('_ms', '_median_ms')] = statistics.median(times)
+            result[name.replace('_ms', '_cpu_median_ms')] = statistics.median(cpu)
             result['detections'] = int(out['boxes'].shape[0])
     result['peak_rss_kib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(result))

@@ -106,7 +106,7 @@ TEST(RandomFlip, FlipsImageAndBoxesWithoutMinusOne) {
   EXPECT_EQ(cv::norm(t.img, t_before, cv::NORM_INF), 0);
 }
 
-TEST(Normalize, SubtractsAndMultipliesByInverseStdInFloat) {
+TEST(Normalize, SubtractsAndDividesInFloat) {
   cv::Mat img(1, 2, CV_8UC3);
   img.at<cv::Vec3b>(0, 0) = {10, 20, 30};     // B, G, R
   img.at<cv::Vec3b>(0, 1) = {255, 0, 128};
@@ -118,7 +118,7 @@ TEST(Normalize, SubtractsAndMultipliesByInverseStdInFloat) {
   for (int x = 0; x < 2; ++x)
     for (int c = 0; c < 3; ++c) {
       const float diff = static_cast<float>(rgb[x][c]) - static_cast<float>(cfg.mean[c]);
-      const float expected = diff * static_cast<float>(1.0 / cfg.std[c]);
+      const float expected = diff / static_cast<float>(cfg.std[c]);
       EXPECT_EQ(out.at<cv::Vec3f>(0, x)[c], expected) << x << "," << c;
     }
   // Caffe style: no swap, std 1.

@@ -1,7 +1,7 @@
 #pragma once
 // mmdet's Normalize (mmcv.imnormalize): optional BGR->RGB swap, then per channel
-// float32(x - float32(mean)) * float32(1/std) in float32 arithmetic (OpenCV converts the
-// scalars to the image depth; the oracle's input tensors match this bit for bit).
+// (x - mean) / std evaluated in float32 with float32 mean and std: the form that reproduces
+// MMDetection's (OpenCV's) normalised values bit for bit on the oracle images.
 #include "cppdet/data/transforms/transform.h"
 
 namespace cppdet::data {
