@@ -122,7 +122,7 @@ int run_worker(const Args& args) {
 
   cppdet::data::Sample input;
   input.img_file = args.image;
-  DetBatch batch = cppdet::data::collate((*model.file_pipeline)(std::move(input)));
+  cppdet::DetBatch batch = cppdet::data::collate((*model.file_pipeline)(std::move(input)));
 
   size_t detections = 0;
   int64_t proposals = 0;

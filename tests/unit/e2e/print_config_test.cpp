@@ -76,7 +76,8 @@ TEST(PrintConfig, PythonOutputReadsBack) {
 TEST(PrintConfig, CfgOptions) {
   std::string config = source_dir() + "/configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py";
   auto r = run_cppdet("print-config " + shell_quote(config) +
-                      " --format json --cfg-options model.roi_head.bbox_head.num_classes=3 data.train.pipeline.2.img_scale=(1000,600)");
+                      " --format json --cfg-options model.roi_head.bbox_head.num_classes=3 " +
+                      shell_quote("data.train.pipeline.2.img_scale=(1000,600)"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   Json j = Json::parse(r.output);
   EXPECT_EQ(j["model"]["roi_head"]["bbox_head"]["num_classes"], 3);
