@@ -76,7 +76,7 @@ TEST(ShippedConfigs, PrettyTextReadsBackAsTheJson) {
 
 TEST(ShippedConfigs, OracleCaseConfigsRead) {
   for (const char* name : {"faster_tiny_r18_caffe", "faster_tiny_r50", "mask_tiny_r50"}) {
-    Value cfg = load_config(cppdet::testing::fixture(std::string("configs/cases/") + name + ".py"));
+    Value cfg = load_config(cppdet::testing::fixture(std::string("oracle_cases/") + name + "/config.py"));
     EXPECT_TRUE(cfg.as_dict().contains("model")) << name;
     EXPECT_TRUE(cfg.as_dict().contains("data")) << name;
   }
