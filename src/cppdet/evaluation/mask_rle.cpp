@@ -187,6 +187,45 @@ int round_half_up_trunc(double v) {
   return static_cast<int>(v);
 }
 
+// Appends the points of one upsampled edge that step 2 of rle_from_polygon can use, in walk
+// order. pycocotools emits every point of the DDA walk (d = 0..n); only points whose x lies in
+// [0, x_max] and that start or end a run of equal x matter, because consecutive x differ by at
+// most 1 and a pair contributes only when x changes inside the image. x(d) is monotone, so the
+// in-image range and each run's end are found by binary search: O(w log n) per edge however far
+// a (fuzzed or corrupt) vertex lies outside the image.
+template <typename PointAt>
+void append_edge_points(int64_t n, int64_t x_max, PointAt point_at, std::vector<int>& u, std::vector<int>& v) {
+  auto x_at = [&](int64_t d) { return point_at(d).first; };
+  const bool increasing = x_at(n) >= x_at(0);
+  auto before_image = [&](int64_t d) { return increasing ? x_at(d) < 0 : x_at(d) > x_max; };
+  auto in_image = [&](int64_t d) { return x_at(d) >= 0 && x_at(d) <= x_max; };
+  // First d in the image, or n + 1 if the edge never enters it.
+  int64_t lo = 0, hi = n + 1;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (before_image(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  for (int64_t d = lo; d <= n && in_image(d);) {
+    const int run_x = x_at(d);
+    int64_t a = d, b = n;  // last d of this run of equal x
+    while (a < b) {
+      const int64_t mid = a + (b - a + 1) / 2;
+      if (x_at(mid) == run_x) a = mid;
+      else b = mid - 1;
+    }
+    const auto first = point_at(d);
+    u.push_back(first.first);
+    v.push_back(first.second);
+    if (a != d) {
+      const auto last = point_at(a);
+      u.push_back(last.first);
+      v.push_back(last.second);
+    }
+    d = a + 1;
+  }
+}
+
 }  // namespace
 
 Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
@@ -199,28 +238,28 @@ Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
     x[k] = x[0];
     y[k] = y[0];
   }
+  const int64_t x_max = static_cast<int64_t>(scale) * w;
   std::vector<int> u, v;
   for (size_t j = 0; j < k; ++j) {
-    int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
-    const int dx = std::abs(xe - xs), dy = std::abs(ys - ye);
+    int64_t xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
+    const int64_t dx = std::abs(xe - xs), dy = std::abs(ys - ye);
     const bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
     if (flip) {
       std::swap(xs, xe);
       std::swap(ys, ye);
     }
     const double s = dx >= dy ? static_cast<double>(ye - ys) / dx : static_cast<double>(xe - xs) / dy;
+    // Point d of the walk (d = 0..n, in pycocotools' emission order).
     if (dx >= dy) {
-      for (int d = 0; d <= dx; ++d) {
-        const int t = flip ? dx - d : d;
-        u.push_back(t + xs);
-        v.push_back(round_half_up_trunc(ys + s * t + .5));
-      }
+      append_edge_points(dx, x_max, [&](int64_t d) {
+        const int64_t t = flip ? dx - d : d;
+        return std::make_pair(static_cast<int>(t + xs), round_half_up_trunc(ys + s * t + .5));
+      }, u, v);
     } else {
-      for (int d = 0; d <= dy; ++d) {
-        const int t = flip ? dy - d : d;
-        v.push_back(t + ys);
-        u.push_back(round_half_up_trunc(xs + s * t + .5));
-      }
+      append_edge_points(dy, x_max, [&](int64_t d) {
+        const int64_t t = flip ? dy - d : d;
+        return std::make_pair(round_half_up_trunc(xs + s * t + .5), static_cast<int>(t + ys));
+      }, u, v);
     }
   }
   // 2. Keep the points where x changes, mapped back to pixel columns (y-boundary points).

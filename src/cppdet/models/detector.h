@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "cppdet/config/value.h"
+#include "cppdet/core/error.h"
 #include "cppdet/structures/det_result.h"
+#include "cppdet/structures/det_sample.h"
 #include "cppdet/structures/image_meta.h"
 
 namespace cppdet::models {
@@ -49,8 +51,20 @@ struct DebugTrace {
   }
 };
 
+// A batch's losses in MMDetection's log_vars order (loss_rpn_cls, loss_rpn_bbox, loss_cls, acc,
+// loss_bbox, loss_mask, ...). Each tensor is a scalar with autograd history (acc has none).
+using LossTerms = std::vector<std::pair<std::string, torch::Tensor>>;
+
 class Detector : public torch::nn::Module {
  public:
+  // Training forward (mmdet's forward_train + the per-head loss dicts) on a collated batch
+  // whose `gts` are set. Call after train(): frozen stages and norm_eval are respected.
+  // Detectors without training support throw UserError naming their type.
+  virtual LossTerms forward_train(const DetBatch& batch) {
+    (void)batch;
+    throw UserError(type_name_ + " cannot be trained by cppdet yet");
+  }
+
   // Inference on a batch: `img` [N, 3, H, W] float32, normalized and padded (one device);
   // `metas` one per image. With `rescale` boxes/masks are mapped back to each image's
   // ori_shape (mmdet's rescale=True, what inference_detector uses). Runs without autograd.

@@ -6,7 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <random>
 
 #include "support/test_support.h"
 
@@ -100,6 +103,57 @@ TEST(MaskRle, BoxesRasteriseAsFrBbox) {
   const json& b = cases()["boxes"];
   for (size_t i = 0; i < b["boxes"].size(); ++i)
     expect_rle(rle_from_bbox(box_of(b["boxes"][i]), b["h"].get<uint32_t>(), b["w"].get<uint32_t>()), b["rles"][i], "box " + std::to_string(i));
+}
+
+// pycocotools' rleFrPoly walk, point by point: the reference for polygons whose vertices lie
+// far outside the image, where rle_from_polygon skips the points that cannot matter.
+std::vector<uint8_t> naive_polygon_mask(const std::vector<double>& xy, uint32_t h, uint32_t w) {
+  const size_t k = xy.size() / 2;
+  std::vector<int> x(k + 1), y(k + 1), u, v;
+  for (size_t j = 0; j < k; ++j) x[j] = static_cast<int>(5 * xy[2 * j] + .5), y[j] = static_cast<int>(5 * xy[2 * j + 1] + .5);
+  x[k] = x[0], y[k] = y[0];
+  for (size_t j = 0; j < k; ++j) {
+    int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
+    const int dx = std::abs(xe - xs), dy = std::abs(ys - ye);
+    const bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+    if (flip) std::swap(xs, xe), std::swap(ys, ye);
+    const double s = dx >= dy ? static_cast<double>(ye - ys) / dx : static_cast<double>(xe - xs) / dy;
+    for (int d = 0; d <= std::max(dx, dy); ++d) {
+      const int t = flip ? std::max(dx, dy) - d : d;
+      if (dx >= dy) u.push_back(t + xs), v.push_back(static_cast<int>(ys + s * t + .5));
+      else v.push_back(t + ys), u.push_back(static_cast<int>(xs + s * t + .5));
+    }
+  }
+  std::vector<uint32_t> a;
+  for (size_t j = 1; j < u.size(); ++j) {
+    if (u[j] == u[j - 1]) continue;
+    const double xd = (static_cast<double>(u[j] < u[j - 1] ? u[j] : u[j] - 1) + .5) / 5 - .5;
+    if (std::floor(xd) != xd || xd < 0 || xd > w - 1.0) continue;
+    const double yd = std::ceil(std::clamp((std::min(v[j], v[j - 1]) + .5) / 5 - .5, 0.0, static_cast<double>(h)));
+    a.push_back(static_cast<uint32_t>(xd) * h + static_cast<uint32_t>(yd));
+  }
+  // Column-major pixels; each boundary index toggles the value from there on.
+  std::vector<uint8_t> mask(static_cast<size_t>(h) * w, 0);
+  for (uint32_t b : a)
+    if (b < mask.size()) mask[b] ^= 1;
+  for (size_t p = 1; p < mask.size(); ++p) mask[p] ^= mask[p - 1];
+  return mask;
+}
+
+TEST(MaskRle, PolygonsFarOutsideTheImageRasteriseAsTheFullWalk) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> coord(-400, 440);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<double> xy;
+    const int n = 3 + trial % 6;
+    for (int i = 0; i < 2 * n; ++i) xy.push_back(coord(rng));
+    const std::vector<uint8_t> want = naive_polygon_mask(xy, 30, 40);
+    const Rle got = rle_from_polygon(xy, 30, 40);
+    ASSERT_EQ(rle_decode(got), want) << "trial " << trial;
+  }
+  // Vertices a billion pixels away are clamped and walked in O(image width), not O(distance).
+  const Rle huge = rle_from_polygon(std::vector<double>{-1e12, -1e12, 1e12, 5, 5, 1e12}, 30, 40);
+  EXPECT_EQ(huge.h, 30u);
 }
 
 TEST(MaskRle, BoxIouWithCrowd) {
