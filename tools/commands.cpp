@@ -8,6 +8,13 @@ void register_checkpoint(CLI::App& app);
 void register_eval_coco(CLI::App& app);
 void register_infer(CLI::App& app);
 void register_demo(CLI::App& app);
+void register_test(CLI::App& app);
+void register_eval_results(CLI::App& app);
+void register_convert(CLI::App& app);
+void register_analyze_logs(CLI::App& app);
+void register_data(CLI::App& app);
+void register_train(CLI::App& app);
+void register_train_step(CLI::App& app);
 
 void register_all(CLI::App& app) {
   register_print_config(app);
@@ -15,6 +22,13 @@ void register_all(CLI::App& app) {
   register_eval_coco(app);
   register_infer(app);
   register_demo(app);
+  register_test(app);
+  register_eval_results(app);
+  register_convert(app);
+  register_analyze_logs(app);
+  register_data(app);
+  register_train(app);
+  register_train_step(app);
 }
 
 }  // namespace cppdet::tools

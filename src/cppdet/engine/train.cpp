@@ -232,7 +232,16 @@ RunStatus train_detector(const config::Value& cfg, const TrainInputs& inputs, co
   const data::IndexedDataset& dataset = *inputs.train_dataset;
   std::vector<uint8_t> flags(dataset.size());
   for (size_t i = 0; i < flags.size(); ++i) flags[i] = dataset.group_flag(i);
-  auto sampler = std::make_shared<data::GroupSampler>(std::move(flags), samples_per_gpu, options.seed);
+  // data.train_dataloader.shuffle=False (mmdet's build_dataloader argument): dataset order.
+  bool shuffle = true;
+  if (const config::Value* data = find_key(cfg, "data"))
+    if (const config::Value* t = find_key(*data, "train_dataloader"))
+      if (const config::Value* v = find_key(*t, "shuffle")) shuffle = v->as_bool();
+  std::shared_ptr<data::Sampler> sampler;
+  if (shuffle)
+    sampler = std::make_shared<data::GroupSampler>(std::move(flags), samples_per_gpu, options.seed);
+  else
+    sampler = std::make_shared<data::SequentialSampler>(dataset.size());
   data::DataLoaderOptions lo;
   lo.samples_per_gpu = samples_per_gpu;
   lo.workers_per_gpu = workers_per_gpu;

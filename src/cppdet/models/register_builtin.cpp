@@ -5,6 +5,10 @@
 #include "cppdet/models/dense_heads/rpn_head.h"
 #include "cppdet/models/detectors/single_stage.h"
 #include "cppdet/models/detectors/two_stage.h"
+#include "cppdet/models/losses/cross_entropy_loss.h"
+#include "cppdet/models/losses/focal_loss.h"
+#include "cppdet/models/losses/l1_loss.h"
+#include "cppdet/models/losses/smooth_l1_loss.h"
 #include "cppdet/models/necks/fpn.h"
 #include "cppdet/models/registries.h"
 #include "cppdet/models/roi_heads/bbox_heads/convfc_bbox_head.h"
@@ -13,6 +17,9 @@
 #include "cppdet/models/roi_heads/standard_roi_head.h"
 #include "cppdet/models/task/anchor_generator.h"
 #include "cppdet/models/task/delta_xywh_coder.h"
+#include "cppdet/models/task/max_iou_assigner.h"
+#include "cppdet/models/task/pseudo_sampler.h"
+#include "cppdet/models/task/random_sampler.h"
 
 namespace cppdet::models {
 
@@ -64,6 +71,29 @@ void register_builtin_models(ModelRegistries& r) {
   });
   r.prior_generators.add("AnchorGenerator", [](const BuildContext& c) -> std::shared_ptr<PriorGenerator> {
     return std::make_shared<AnchorGenerator>(AnchorGeneratorOptions::from_config(c.cfg, c.path));
+  });
+
+  r.losses.add("CrossEntropyLoss", [](const BuildContext& c) -> std::shared_ptr<Loss> {
+    return std::make_shared<CrossEntropyLoss>(CrossEntropyLossOptions::from_config(c.cfg, c.path));
+  });
+  r.losses.add("L1Loss", [](const BuildContext& c) -> std::shared_ptr<Loss> {
+    return std::make_shared<L1Loss>(L1LossOptions::from_config(c.cfg, c.path));
+  });
+  r.losses.add("SmoothL1Loss", [](const BuildContext& c) -> std::shared_ptr<Loss> {
+    return std::make_shared<SmoothL1Loss>(SmoothL1LossOptions::from_config(c.cfg, c.path));
+  });
+  r.losses.add("FocalLoss", [](const BuildContext& c) -> std::shared_ptr<Loss> {
+    return std::make_shared<FocalLoss>(FocalLossOptions::from_config(c.cfg, c.path));
+  });
+
+  r.bbox_assigners.add("MaxIoUAssigner", [](const BuildContext& c) -> std::shared_ptr<BBoxAssigner> {
+    return std::make_shared<MaxIoUAssigner>(MaxIoUAssignerOptions::from_config(c.cfg, c.path));
+  });
+  r.bbox_samplers.add("RandomSampler", [](const BuildContext& c) -> std::shared_ptr<BBoxSampler> {
+    return std::make_shared<RandomSampler>(RandomSamplerOptions::from_config(c.cfg, c.path));
+  });
+  r.bbox_samplers.add("PseudoSampler", [](const BuildContext&) -> std::shared_ptr<BBoxSampler> {
+    return std::make_shared<PseudoSampler>();
   });
 }
 

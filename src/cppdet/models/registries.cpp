@@ -24,5 +24,8 @@ MaskHeadRegistry& mask_head_registry() { return all().mask_heads; }
 DetectorRegistry& detector_registry() { return all().detectors; }
 BBoxCoderRegistry& bbox_coder_registry() { return all().bbox_coders; }
 PriorGeneratorRegistry& prior_generator_registry() { return all().prior_generators; }
+LossRegistry& loss_registry() { return all().losses; }
+BBoxAssignerRegistry& bbox_assigner_registry() { return all().bbox_assigners; }
+BBoxSamplerRegistry& bbox_sampler_registry() { return all().bbox_samplers; }
 
 }  // namespace cppdet::models

@@ -26,6 +26,9 @@ class MaskHead;
 class Detector;
 class BBoxCoder;
 class PriorGenerator;
+class Loss;
+class BBoxAssigner;
+class BBoxSampler;
 
 // A head's share of model.train_cfg / model.test_cfg, as mmdet hands them down
 // (e.g. test_cfg.rpn to rpn_head, test_cfg.rcnn to roi_head). None when absent.
@@ -46,6 +49,9 @@ using MaskHeadRegistry = Registry<std::shared_ptr<MaskHead>>;
 using DetectorRegistry = Registry<std::shared_ptr<Detector>>;
 using BBoxCoderRegistry = Registry<std::shared_ptr<BBoxCoder>>;
 using PriorGeneratorRegistry = Registry<std::shared_ptr<PriorGenerator>>;
+using LossRegistry = Registry<std::shared_ptr<Loss>>;                  // loss_cls / loss_bbox / loss_mask
+using BBoxAssignerRegistry = Registry<std::shared_ptr<BBoxAssigner>>;  // train_cfg.*.assigner
+using BBoxSamplerRegistry = Registry<std::shared_ptr<BBoxSampler>>;    // train_cfg.*.sampler
 
 BackboneRegistry& backbone_registry();
 NeckRegistry& neck_registry();
@@ -57,6 +63,9 @@ MaskHeadRegistry& mask_head_registry();
 DetectorRegistry& detector_registry();
 BBoxCoderRegistry& bbox_coder_registry();
 PriorGeneratorRegistry& prior_generator_registry();
+LossRegistry& loss_registry();
+BBoxAssignerRegistry& bbox_assigner_registry();
+BBoxSamplerRegistry& bbox_sampler_registry();
 
 // All registries together; register_builtin_models() fills a fresh one.
 struct ModelRegistries {
@@ -70,6 +79,9 @@ struct ModelRegistries {
   DetectorRegistry detectors{"detector"};
   BBoxCoderRegistry bbox_coders{"bbox coder"};
   PriorGeneratorRegistry prior_generators{"prior generator"};
+  LossRegistry losses{"loss"};
+  BBoxAssignerRegistry bbox_assigners{"bbox assigner"};
+  BBoxSamplerRegistry bbox_samplers{"bbox sampler"};
 };
 
 // Defined in register_builtin.cpp: every built-in component, in one list.

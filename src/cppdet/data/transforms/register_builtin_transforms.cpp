@@ -1,9 +1,13 @@
 // The built-in transform table: every pipeline step cppdet knows, each built from its
 // config dict with the same keys and defaults as mmdet 2.x.
+#include <iostream>
+#include <mutex>
+
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
 #include "cppdet/data/transforms/compose.h"
 #include "cppdet/data/transforms/formatting.h"
+#include "cppdet/data/transforms/load_annotations.h"
 #include "cppdet/data/transforms/loading.h"
 #include "cppdet/data/transforms/multi_scale_flip_aug.h"
 #include "cppdet/data/transforms/normalize.h"
@@ -115,6 +119,30 @@ std::unique_ptr<Transform> build_load_webcam(const BuildContext& ctx) {
   return std::make_unique<LoadImageFromWebcam>(to_float32);
 }
 
+std::unique_ptr<Transform> build_load_annotations(const BuildContext& ctx) {
+  ConfigReader r(ctx.cfg, ctx.path);
+  LoadAnnotations::Options o;
+  o.with_bbox = r.get_bool("with_bbox", true);
+  o.with_label = r.get_bool("with_label", true);
+  o.with_mask = r.get_bool("with_mask", false);
+  if (r.get_bool("with_seg", false))
+    throw ConfigError(r.path_of("with_seg") + ": semantic segmentation maps are not supported");
+  // poly2mask=False (mmdet's PolygonMasks) is loaded as bitmaps too: cppdet's mask targets are
+  // always cut from bitmaps.
+  if (!r.get_bool("poly2mask", true) && o.with_mask) {
+    static std::once_flag warned;
+    std::call_once(warned, [] {
+      std::cerr << "cppdet: warning: LoadAnnotations(poly2mask=False): polygon masks are loaded as bitmaps "
+                   "(mask targets come from bitmaps, not from polygons as in mmdet)\n";
+    });
+  }
+  if (r.get_bool("denorm_bbox", false))
+    throw ConfigError(r.path_of("denorm_bbox") + ": normalized boxes are not supported");
+  check_disk_backend(r);
+  r.finish();
+  return std::make_unique<LoadAnnotations>(o);
+}
+
 std::unique_ptr<Transform> build_resize(const BuildContext& ctx) {
   ConfigReader r(ctx.cfg, ctx.path);
   Resize::Options o;
@@ -217,6 +245,7 @@ std::unique_ptr<Transform> build_multi_scale_flip_aug(const BuildContext& ctx) {
 void register_builtin_transforms(TransformRegistry& registry) {
   registry.add("LoadImageFromFile", build_load_image);
   registry.add("LoadImageFromWebcam", build_load_webcam);
+  registry.add("LoadAnnotations", build_load_annotations);
   registry.add("MultiScaleFlipAug", build_multi_scale_flip_aug);
   registry.add("Resize", build_resize);
   registry.add("RandomFlip", build_random_flip);

@@ -6,10 +6,12 @@
 #include <torch/types.h>
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cppdet/data/datasets/ann_info.h"
 #include "cppdet/structures/image_meta.h"
 
 namespace cppdet::data {
@@ -41,6 +43,9 @@ struct Sample {
   std::optional<double> scale_factor_request;   // resize by this factor instead of a scale
   bool flip_decided = false;                    // meta.flip / meta.flip_direction are final
   bool keep_ratio = true;                       // set by Resize
+
+  // --- the dataset's annotations of this image (training), read by LoadAnnotations ---
+  std::shared_ptr<const AnnInfo> ann_info;
 
   // --- annotations (training); empty tensors when absent ---
   torch::Tensor gt_bboxes;         // [n, 4] float32 x1y1x2y2 in current image pixels

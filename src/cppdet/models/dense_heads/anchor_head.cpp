@@ -51,7 +51,9 @@ AnchorHeadOptions AnchorHeadOptions::read(config::ConfigReader& r, const HeadCon
   o.bbox_coder_path = r.path_of("bbox_coder");
   o.reg_decoded_bbox = r.get_bool("reg_decoded_bbox", false);
   if (r.has("loss_cls")) o.loss_cls = r.get("loss_cls");
+  o.loss_cls_path = r.path_of("loss_cls");
   if (r.has("loss_bbox")) o.loss_bbox = r.get("loss_bbox");
+  o.loss_bbox_path = r.path_of("loss_bbox");
   o.use_sigmoid_cls = false;
   if (o.loss_cls.is_dict()) {
     if (const config::Value* s = o.loss_cls.as_dict().find("use_sigmoid")) o.use_sigmoid_cls = s->as_bool();
@@ -62,6 +64,7 @@ AnchorHeadOptions AnchorHeadOptions::read(config::ConfigReader& r, const HeadCon
   if (!head_cfgs.test_cfg.is_none())
     o.test_cfg = DenseTestConfig::from_config(head_cfgs.test_cfg, head_cfgs.test_cfg_path);
   o.train_cfg = head_cfgs.train_cfg;
+  o.train_cfg_path = head_cfgs.train_cfg_path;
   return o;
 }
 
@@ -83,6 +86,11 @@ const DenseTestConfig& AnchorHead::test_cfg() const {
 
 std::vector<Detections> AnchorHead::get_bboxes(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas,
                                                bool rescale) {
+  return get_bboxes(outputs, metas, test_cfg(), rescale);
+}
+
+std::vector<Detections> AnchorHead::get_bboxes(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas,
+                                               const DenseTestConfig& cfg, bool rescale) {
   std::vector<FeatSize> sizes;
   for (const torch::Tensor& s : outputs.cls_scores) sizes.emplace_back(s.size(2), s.size(3));
   const torch::Tensor& first = outputs.cls_scores.at(0);
@@ -95,7 +103,7 @@ std::vector<Detections> AnchorHead::get_bboxes(const DenseHeadOutputs& outputs, 
       cls.push_back(outputs.cls_scores[l][i].detach());
       reg.push_back(outputs.bbox_preds[l][i].detach());
     }
-    out.push_back(get_bboxes_single(cls, reg, priors, metas[i], test_cfg(), rescale));
+    out.push_back(get_bboxes_single(cls, reg, priors, metas[i], cfg, rescale));
   }
   return out;
 }

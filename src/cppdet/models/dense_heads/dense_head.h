@@ -5,7 +5,9 @@
 
 #include <vector>
 
+#include "cppdet/models/detector.h"
 #include "cppdet/models/task/multiclass_nms.h"
+#include "cppdet/structures/det_sample.h"
 #include "cppdet/structures/image_meta.h"
 
 namespace cppdet::models {
@@ -25,6 +27,11 @@ class DenseHead : public torch::nn::Module {
                                              const std::vector<ImageMeta>& metas, bool rescale) = 0;
   // Foreground classes (1 for an RPN).
   virtual int64_t num_classes() const = 0;
+  // Training losses of a batch (mmdet's head.loss) from `outputs` of forward(); `gts` one per
+  // image on the outputs' device. Multi-level terms are already summed over levels in level
+  // order (what mmdet's _parse_losses logs). Heads without training support throw UserError.
+  virtual LossTerms loss(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas,
+                         const std::vector<GtInstances>& gts, DebugTrace* trace = nullptr);
 };
 
 }  // namespace cppdet::models

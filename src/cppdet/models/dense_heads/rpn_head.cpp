@@ -62,6 +62,13 @@ std::vector<torch::Tensor> RPNHead::simple_test_rpn(const DenseHeadOutputs& outp
   return proposals;
 }
 
+std::vector<torch::Tensor> RPNHead::proposals(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas,
+                                              const DenseTestConfig& cfg) {
+  std::vector<torch::Tensor> out;
+  for (Detections& d : get_bboxes(outputs, metas, cfg, /*rescale=*/false)) out.push_back(d.bboxes);
+  return out;
+}
+
 Detections RPNHead::get_bboxes_single(const std::vector<torch::Tensor>& cls_scores,
                                       const std::vector<torch::Tensor>& bbox_preds,
                                       const std::vector<torch::Tensor>& priors, const ImageMeta& meta,

@@ -23,8 +23,16 @@ class RPNHead : public AnchorHead {
   DenseHeadOutputs forward(const std::vector<torch::Tensor>& feats) override;
   // Proposals of each image [P, 5] (x1 y1 x2 y2 score) in resized-image coordinates.
   std::vector<torch::Tensor> simple_test_rpn(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas);
+  // The same with explicit settings (training: train_cfg.rpn_proposal). Uses detached outputs.
+  std::vector<torch::Tensor> proposals(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas,
+                                       const DenseTestConfig& cfg);
 
  protected:
+  // Losses are logged as loss_rpn_cls / loss_rpn_bbox; positives are labelled 0 (no gt labels).
+  std::string loss_name(const std::string& term) const override { return "loss_rpn_" + term; }
+  std::string trace_name() const override { return "rpn_head"; }
+  bool uses_gt_labels() const override { return false; }
+
   Detections get_bboxes_single(const std::vector<torch::Tensor>& cls_scores, const std::vector<torch::Tensor>& bbox_preds,
                                const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
                                const DenseTestConfig& cfg, bool rescale) override;

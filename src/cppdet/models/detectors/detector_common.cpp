@@ -33,6 +33,27 @@ void check_batch(const torch::Tensor& img, const std::vector<ImageMeta>& metas) 
                     std::to_string(metas.size()) + " image metas");
 }
 
+std::vector<GtInstances> gts_on_device(const DetBatch& batch, torch::Device device) {
+  check_batch(batch.img, batch.metas);
+  if (batch.gts.size() != batch.metas.size())
+    throw UserError("training batch has " + std::to_string(batch.metas.size()) + " images but " +
+                    std::to_string(batch.gts.size()) + " ground truths");
+  std::vector<GtInstances> gts;
+  for (size_t i = 0; i < batch.gts.size(); ++i) {
+    const GtInstances& g = batch.gts[i];
+    if (!g.bboxes.defined() || !g.labels.defined() || g.bboxes.dim() != 2 || g.bboxes.size(1) != 4 ||
+        g.labels.numel() != g.bboxes.size(0))
+      throw UserError("image " + batch.metas[i].filename + ": ground truth needs bboxes [K, 4] and labels [K]");
+    GtInstances d;
+    d.bboxes = g.bboxes.to(device, torch::kFloat32);
+    d.labels = g.labels.to(device, torch::kLong);
+    if (g.bboxes_ignore.defined()) d.bboxes_ignore = g.bboxes_ignore.to(device, torch::kFloat32);
+    if (g.masks.defined()) d.masks = g.masks.to(device);
+    gts.push_back(d);
+  }
+  return gts;
+}
+
 HeadConfigs head_configs(const config::Value* train_cfg, const config::Value* test_cfg, const std::string& path,
                          const char* key) {
   HeadConfigs h;

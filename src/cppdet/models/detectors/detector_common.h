@@ -25,6 +25,9 @@ std::vector<torch::Tensor> run_backbone_and_neck(Backbone& backbone, Neck* neck,
 // Checks the image batch against the metas (one per image, same device).
 void check_batch(const torch::Tensor& img, const std::vector<ImageMeta>& metas);
 
+// A training batch's checked ground truths on `device` (bboxes float32, labels int64).
+std::vector<GtInstances> gts_on_device(const DetBatch& batch, torch::Device device);
+
 // A HeadConfigs holding cfg[key] of train_cfg / test_cfg when `key` is given, else the
 // whole train_cfg / test_cfg.
 HeadConfigs head_configs(const config::Value* train_cfg, const config::Value* test_cfg, const std::string& path,

@@ -26,6 +26,12 @@ std::vector<torch::Tensor> SingleStageDetector::extract_feat(const torch::Tensor
   return run_backbone_and_neck(*backbone_, neck_.get(), img, trace);
 }
 
+LossTerms SingleStageDetector::forward_train(const DetBatch& batch) {
+  const std::vector<GtInstances> gts = gts_on_device(batch, batch.img.device());
+  const DenseHeadOutputs out = bbox_head_->forward(extract_feat(batch.img));
+  return bbox_head_->loss(out, batch.metas, gts);
+}
+
 std::vector<DetResult> SingleStageDetector::simple_test(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
                                                         bool rescale, DebugTrace* trace) {
   check_batch(img, metas);

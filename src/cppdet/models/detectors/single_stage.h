@@ -15,6 +15,9 @@ class SingleStageDetector : public Detector {
  public:
   SingleStageDetector(const config::Value& cfg, const std::string& path, const std::string& type_name);
 
+  // mmdet's SingleStageDetector.forward_train: features -> bbox_head losses with the whole
+  // train_cfg (assigner, sampler, allowed_border, pos_weight): loss_cls, loss_bbox.
+  LossTerms forward_train(const DetBatch& batch) override;
   std::vector<DetResult> simple_test(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
                                      bool rescale = true, DebugTrace* trace = nullptr) override;
   bool with_mask() const override { return false; }

@@ -1,6 +1,7 @@
 #include "cppdet/models/detectors/two_stage.h"
 
 #include <c10/core/InferenceMode.h>
+#include <torch/utils.h>
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
@@ -26,8 +27,38 @@ TwoStageDetector::TwoStageDetector(const config::Value& cfg, const std::string& 
     throw ConfigError(r.path_of("rpn_head.type") + ": a two-stage detector needs an RPN head");
   roi_head_ = register_module("roi_head", roi_head_registry().build(*roi, r.path_of("roi_head"),
                                                                    head_configs(train_cfg, test_cfg, path, "rcnn")));
+  if (train_cfg && train_cfg->is_dict())
+    if (const config::Value* v = train_cfg->as_dict().find("rpn_proposal"); v && !v->is_none()) {
+      rpn_proposal_cfg_ = *v;
+      rpn_proposal_path_ = r.path_of("train_cfg") + ".rpn_proposal";
+    }
   r.ignore({"pretrained", "init_cfg"});
   r.finish();
+}
+
+LossTerms TwoStageDetector::forward_train(const DetBatch& batch, DebugTrace* trace) {
+  const std::vector<GtInstances> gts = gts_on_device(batch, batch.img.device());
+  auto& rpn = static_cast<RPNHead&>(*rpn_head_);
+  if (!rpn_proposal_) {
+    if (!rpn_proposal_cfg_.is_none())
+      rpn_proposal_ = DenseTestConfig::from_config(rpn_proposal_cfg_, rpn_proposal_path_);
+    else if (rpn.options().test_cfg)
+      rpn_proposal_ = *rpn.options().test_cfg;
+    else
+      throw ConfigError("model.train_cfg.rpn_proposal: required to train (no test_cfg.rpn either)");
+  }
+  const std::vector<torch::Tensor> x = extract_feat(batch.img);
+  const DenseHeadOutputs rpn_out = rpn.forward(x);
+  LossTerms losses = rpn.loss(rpn_out, batch.metas, gts, trace);
+  std::vector<torch::Tensor> proposals;
+  {
+    torch::NoGradGuard no_grad;
+    proposals = rpn.proposals(rpn_out, batch.metas, *rpn_proposal_);
+  }
+  if (trace)
+    for (size_t i = 0; i < proposals.size(); ++i) trace->record("rpn_proposals." + std::to_string(i), proposals[i]);
+  for (auto& term : roi_head_->forward_train(x, proposals, batch.metas, gts, trace)) losses.push_back(term);
+  return losses;
 }
 
 std::vector<torch::Tensor> TwoStageDetector::extract_feat(const torch::Tensor& img, DebugTrace* trace) {

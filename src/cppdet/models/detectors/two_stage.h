@@ -4,7 +4,10 @@
 #include <memory>
 #include <string>
 
+#include <optional>
+
 #include "cppdet/models/backbones/backbone.h"
+#include "cppdet/models/dense_heads/anchor_head.h"
 #include "cppdet/models/dense_heads/rpn_head.h"
 #include "cppdet/models/detector.h"
 #include "cppdet/models/necks/neck.h"
@@ -17,6 +20,13 @@ class TwoStageDetector : public Detector {
   // `type_name` is the registered name ("FasterRCNN", "MaskRCNN", "TwoStageDetector").
   TwoStageDetector(const config::Value& cfg, const std::string& path, const std::string& type_name);
 
+  // mmdet's TwoStageDetector.forward_train: features -> RPN losses (train_cfg.rpn) and
+  // proposals from the detached RPN outputs (train_cfg.rpn_proposal, else test_cfg.rpn) ->
+  // RoI head losses. Returns loss_rpn_cls, loss_rpn_bbox, loss_cls, acc, loss_bbox[, loss_mask].
+  LossTerms forward_train(const DetBatch& batch) override { return forward_train(batch, nullptr); }
+  // The same, recording in `trace` the RPN / RoI-head assignments ("rpn_head.assign.*",
+  // "roi_head.assign.*", "roi_head.sampling.*") and "rpn_proposals.<b>".
+  LossTerms forward_train(const DetBatch& batch, DebugTrace* trace);
   std::vector<DetResult> simple_test(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
                                      bool rescale = true, DebugTrace* trace = nullptr) override;
   bool with_mask() const override { return roi_head_->with_mask(); }
@@ -32,6 +42,9 @@ class TwoStageDetector : public Detector {
   std::shared_ptr<Neck> neck_;
   std::shared_ptr<DenseHead> rpn_head_;
   std::shared_ptr<RoIHead> roi_head_;
+  config::Value rpn_proposal_cfg_;  // train_cfg.rpn_proposal (None: use test_cfg.rpn)
+  std::string rpn_proposal_path_;
+  std::optional<DenseTestConfig> rpn_proposal_;
 };
 
 

@@ -7,6 +7,7 @@
 
 #include "cppdet/models/detector.h"
 #include "cppdet/structures/det_result.h"
+#include "cppdet/structures/det_sample.h"
 #include "cppdet/structures/image_meta.h"
 
 namespace cppdet::models {
@@ -18,6 +19,11 @@ class RoIHead : public torch::nn::Module {
                                              const std::vector<torch::Tensor>& proposals,
                                              const std::vector<ImageMeta>& metas, bool rescale,
                                              DebugTrace* trace) = 0;
+  // Training losses (mmdet's roi_head.forward_train): proposals per image [P, 4 or 5] from the
+  // RPN (no gradient), gts one per image. Heads without training support throw UserError.
+  virtual LossTerms forward_train(const std::vector<torch::Tensor>& feats, const std::vector<torch::Tensor>& proposals,
+                                  const std::vector<ImageMeta>& metas, const std::vector<GtInstances>& gts,
+                                  DebugTrace* trace = nullptr);
   virtual bool with_mask() const = 0;
   virtual int64_t num_classes() const = 0;
 };

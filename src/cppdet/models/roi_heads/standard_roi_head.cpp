@@ -32,7 +32,24 @@ StandardRoIHeadOptions StandardRoIHeadOptions::from_config(const config::Value& 
   if (o.bbox_roi_extractor.is_none()) throw ConfigError(r.path_of("bbox_roi_extractor") + ": required key is missing");
   if (!head_cfgs.test_cfg.is_none()) o.test_cfg = rcnn_test_config_from(head_cfgs.test_cfg, head_cfgs.test_cfg_path);
   o.train_cfg = head_cfgs.train_cfg;
+  o.train_cfg_path = head_cfgs.train_cfg_path;
   return o;
+}
+
+RcnnTrainConfig RcnnTrainConfig::from_config(const config::Value& cfg, const std::string& path) {
+  if (cfg.is_none()) throw ConfigError(path + ": the RoI head's training settings are missing");
+  config::ConfigReader r(cfg, path);
+  RcnnTrainConfig c;
+  c.assigner = bbox_assigner_registry().build(r.get("assigner"), r.path_of("assigner"));
+  c.sampler = bbox_sampler_registry().build(r.get("sampler"), r.path_of("sampler"));
+  c.pos_weight = r.get_number("pos_weight", -1);
+  if (r.has("mask_size")) {
+    const std::vector<int64_t> size = r.get_int_or_ints("mask_size", 2);
+    c.mask_size = {size[0], size[1]};
+  }
+  r.get_bool("debug", false);
+  r.finish();
+  return c;
 }
 
 torch::Tensor bbox2roi(const std::vector<torch::Tensor>& bboxes) {
@@ -48,7 +65,8 @@ torch::Tensor bbox2roi(const std::vector<torch::Tensor>& bboxes) {
   return torch::cat(rois, 0);
 }
 
-StandardRoIHead::StandardRoIHead(const StandardRoIHeadOptions& o) : test_cfg_(o.test_cfg) {
+StandardRoIHead::StandardRoIHead(const StandardRoIHeadOptions& o)
+    : test_cfg_(o.test_cfg), train_cfg_value_(o.train_cfg), train_cfg_path_(o.train_cfg_path) {
   bbox_roi_extractor_ = register_module("bbox_roi_extractor",
                                         roi_extractor_registry().build(o.bbox_roi_extractor, o.path + ".bbox_roi_extractor"));
   bbox_head_ = register_module("bbox_head", bbox_head_registry().build(o.bbox_head, o.path + ".bbox_head"));
@@ -79,6 +97,43 @@ BBoxHeadOutputs StandardRoIHead::bbox_forward(const std::vector<torch::Tensor>& 
 
 torch::Tensor StandardRoIHead::mask_forward(const std::vector<torch::Tensor>& feats, const torch::Tensor& rois) {
   return mask_head_->forward(mask_roi_extractor_->forward(select_inputs(feats, *mask_roi_extractor_), rois));
+}
+
+LossTerms StandardRoIHead::forward_train(const std::vector<torch::Tensor>& feats,
+                                         const std::vector<torch::Tensor>& proposals,
+                                         const std::vector<ImageMeta>& metas, const std::vector<GtInstances>& gts,
+                                         DebugTrace* trace) {
+  if (!train_cfg_)
+    train_cfg_ = RcnnTrainConfig::from_config(train_cfg_value_, train_cfg_path_.empty() ? "model.train_cfg.rcnn" : train_cfg_path_);
+  const RcnnTrainConfig& cfg = *train_cfg_;
+  if (proposals.size() != metas.size() || gts.size() != metas.size())
+    throw UserError("RoI head training: " + std::to_string(proposals.size()) + " proposal sets and " +
+                    std::to_string(gts.size()) + " ground truths for " + std::to_string(metas.size()) + " images");
+  std::vector<SamplingResult> sampling_results;
+  for (size_t i = 0; i < proposals.size(); ++i) {
+    const GtInstances& gt = gts[i];
+    const torch::Tensor props = proposals[i].detach();
+    AssignResult assigned = cfg.assigner->assign(props, gt.bboxes, gt.bboxes_ignore, gt.labels);
+    if (trace) trace->record("roi_head.assign.gt_inds." + std::to_string(i), assigned.gt_inds);
+    sampling_results.push_back(cfg.sampler->sample(assigned, props, gt.bboxes, gt.labels));
+    if (trace) trace->record("roi_head.sampling.pos_gt_labels." + std::to_string(i), sampling_results.back().pos_gt_labels);
+  }
+  std::vector<torch::Tensor> sampled_boxes;
+  for (const SamplingResult& s : sampling_results) sampled_boxes.push_back(s.bboxes());
+  const torch::Tensor rois = bbox2roi(sampled_boxes);
+  LossTerms losses = bbox_head_->loss(bbox_forward(feats, rois), rois, sampling_results, cfg.pos_weight);
+  if (mask_head_) {
+    std::vector<torch::Tensor> pos_boxes, gt_masks;
+    for (size_t i = 0; i < sampling_results.size(); ++i) {
+      pos_boxes.push_back(sampling_results[i].pos_bboxes);
+      if (!gts[i].masks.defined())
+        throw UserError("image " + metas[i].filename + ": the mask head needs gt masks (LoadAnnotations with_mask=True)");
+      gt_masks.push_back(gts[i].masks);
+    }
+    const torch::Tensor mask_pred = mask_forward(feats, bbox2roi(pos_boxes));
+    for (auto& term : mask_head_->loss(mask_pred, sampling_results, gt_masks, cfg.mask_size)) losses.push_back(term);
+  }
+  return losses;
 }
 
 std::vector<DetResult> StandardRoIHead::simple_test(const std::vector<torch::Tensor>& feats,

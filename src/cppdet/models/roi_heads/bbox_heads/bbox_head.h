@@ -5,8 +5,11 @@
 
 #include <array>
 #include <utility>
+#include <vector>
 
+#include "cppdet/models/detector.h"
 #include "cppdet/models/task/multiclass_nms.h"
+#include "cppdet/models/task/sampling_result.h"
 
 namespace cppdet::models {
 
@@ -33,6 +36,12 @@ class BBoxHead : public torch::nn::Module {
                                 const std::array<float, 4>& scale_factor, bool rescale,
                                 const RcnnTestConfig& cfg) = 0;
   virtual int64_t num_classes() const = 0;
+  // Training (mmdet's get_targets + loss) on the sampled RoIs of a batch: `rois` [R, 5] are
+  // bbox2roi of each image's sampling_results[i].bboxes() (positives first), `outputs` the
+  // head's forward on them; pos_weight is train_cfg.rcnn.pos_weight (<= 0: 1.0). Returns
+  // loss_cls, acc, loss_bbox. Heads without training support throw UserError.
+  virtual LossTerms loss(const BBoxHeadOutputs& outputs, const torch::Tensor& rois,
+                         const std::vector<SamplingResult>& sampling_results, double pos_weight);
 };
 
 }  // namespace cppdet::models

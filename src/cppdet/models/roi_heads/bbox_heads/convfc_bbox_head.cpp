@@ -5,6 +5,7 @@
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
 #include "cppdet/models/registries.h"
+#include "cppdet/models/roi_heads/bbox_heads/bbox_head_loss.h"
 
 namespace cppdet::models {
 
@@ -39,7 +40,9 @@ ConvFCBBoxHeadOptions ConvFCBBoxHeadOptions::from_config(const config::Value& cf
     }
   }
   if (r.has("loss_cls")) o.loss_cls = r.get("loss_cls");
+  o.loss_cls_path = r.path_of("loss_cls");
   if (r.has("loss_bbox")) o.loss_bbox = r.get("loss_bbox");
+  o.loss_bbox_path = r.path_of("loss_bbox");
   if (preset == "Shared2FCBBoxHead") {
     o.num_shared_fcs = 2;
   } else if (preset == "Shared4Conv1FCBBoxHead") {
@@ -157,6 +160,37 @@ Detections ConvFCBBoxHead::get_bboxes(const torch::Tensor& rois, const BBoxHeadO
     bboxes = (bboxes.view({bboxes.size(0), -1, 4}) / sf).view({bboxes.size(0), -1});
   }
   return multiclass_nms(bboxes, scores, cfg.score_thr, cfg.nms, cfg.max_per_img);
+}
+
+LossTerms ConvFCBBoxHead::loss(const BBoxHeadOutputs& outputs, const torch::Tensor& rois,
+                               const std::vector<SamplingResult>& sampling_results, double pos_weight) {
+  if (!loss_cls_) {
+    config::Value cls = options_.loss_cls, box = options_.loss_bbox;
+    if (cls.is_none()) {
+      config::Dict d;
+      d.set("type", "CrossEntropyLoss");
+      d.set("use_sigmoid", false);
+      cls = d;
+    }
+    if (box.is_none()) {
+      config::Dict d;
+      d.set("type", "SmoothL1Loss");
+      d.set("beta", 1.0);
+      box = d;
+    }
+    loss_cls_ = loss_registry().build(cls, options_.loss_cls_path);
+    loss_bbox_ = loss_registry().build(box, options_.loss_bbox_path);
+  }
+  const BBoxTargets targets =
+      bbox_head_targets(sampling_results, *bbox_coder_, options_.num_classes, pos_weight, options_.reg_decoded_bbox);
+  BBoxLossSettings s;
+  s.num_classes = options_.num_classes;
+  s.reg_class_agnostic = options_.reg_class_agnostic;
+  s.reg_decoded_bbox = options_.reg_decoded_bbox;
+  s.coder = bbox_coder_.get();
+  s.loss_cls = loss_cls_.get();
+  s.loss_bbox = loss_bbox_.get();
+  return bbox_head_loss(outputs, rois, targets, s);
 }
 
 }  // namespace cppdet::models

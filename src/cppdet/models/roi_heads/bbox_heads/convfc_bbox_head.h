@@ -11,6 +11,7 @@
 
 #include "cppdet/config/value.h"
 #include "cppdet/models/common/layers.h"
+#include "cppdet/models/losses/loss.h"
 #include "cppdet/models/roi_heads/bbox_heads/bbox_head.h"
 #include "cppdet/models/task/bbox_coder.h"
 
@@ -28,8 +29,10 @@ struct ConvFCBBoxHeadOptions {
   std::string bbox_coder_path;
   bool reg_class_agnostic = false;
   bool reg_decoded_bbox = false;
-  config::Value loss_cls;   // kept for training
-  config::Value loss_bbox;  // kept for training
+  config::Value loss_cls;   // None: CrossEntropyLoss (softmax)
+  std::string loss_cls_path;
+  config::Value loss_bbox;  // None: SmoothL1Loss(beta=1.0)
+  std::string loss_bbox_path;
   // ConvFCBBoxHead
   int64_t num_shared_convs = 0, num_shared_fcs = 0;
   int64_t num_cls_convs = 0, num_cls_fcs = 0;
@@ -52,6 +55,9 @@ class ConvFCBBoxHead : public BBoxHead {
                         std::pair<int64_t, int64_t> img_shape, const std::array<float, 4>& scale_factor,
                         bool rescale, const RcnnTestConfig& cfg) override;
   int64_t num_classes() const override { return options_.num_classes; }
+  // See bbox_head_loss.h; loss_cls / loss_bbox are built on first use.
+  LossTerms loss(const BBoxHeadOutputs& outputs, const torch::Tensor& rois,
+                 const std::vector<SamplingResult>& sampling_results, double pos_weight) override;
   const BBoxCoder& bbox_coder() const { return *bbox_coder_; }
   const ConvFCBBoxHeadOptions& options() const { return options_; }
 
@@ -60,6 +66,7 @@ class ConvFCBBoxHead : public BBoxHead {
 
   ConvFCBBoxHeadOptions options_;
   std::shared_ptr<BBoxCoder> bbox_coder_;
+  std::shared_ptr<Loss> loss_cls_, loss_bbox_;
   torch::nn::Linear fc_cls_{nullptr}, fc_reg_{nullptr};
   torch::nn::ModuleList shared_convs_{nullptr}, shared_fcs_{nullptr};
   torch::nn::ModuleList cls_convs_{nullptr}, cls_fcs_{nullptr};

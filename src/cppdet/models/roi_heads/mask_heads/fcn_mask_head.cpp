@@ -6,6 +6,8 @@
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/models/registries.h"
+#include "cppdet/models/task/mask_target.h"
 #include "cppdet/ops/mask_paste.h"
 
 namespace cppdet::models {
@@ -43,6 +45,7 @@ FCNMaskHeadOptions FCNMaskHeadOptions::from_config(const config::Value& cfg, con
     p.finish();
   }
   if (r.has("loss_mask")) o.loss_mask = r.get("loss_mask");
+  o.loss_mask_path = r.path_of("loss_mask");
   r.ignore({"init_cfg"});
   r.finish();
   if (o.conv_kernel_size % 2 != 1) throw ConfigError(r.path_of("conv_kernel_size") + ": must be odd");
@@ -100,6 +103,27 @@ torch::Tensor FCNMaskHead::get_seg_masks(const torch::Tensor& mask_pred, const t
   else
     probs = probs.select(1, 0);
   return ops::paste_masks(probs, boxes, img_h, img_w, mask_thr_binary);
+}
+
+LossTerms FCNMaskHead::loss(const torch::Tensor& mask_pred, const std::vector<SamplingResult>& sampling_results,
+                           const std::vector<torch::Tensor>& gt_masks, std::pair<int64_t, int64_t> mask_size) {
+  if (!loss_mask_) {
+    config::Value cfg = options_.loss_mask;
+    if (cfg.is_none()) {
+      config::Dict d;
+      d.set("type", "CrossEntropyLoss");
+      d.set("use_mask", true);
+      cfg = d;
+    }
+    loss_mask_ = loss_registry().build(cfg, options_.loss_mask_path);
+  }
+  if (mask_pred.size(0) == 0) return {{"loss_mask", mask_pred.sum()}};
+  const torch::Tensor targets = mask_target(sampling_results, gt_masks, mask_size).to(mask_pred.device());
+  std::vector<torch::Tensor> labels;
+  for (const SamplingResult& s : sampling_results) labels.push_back(s.pos_gt_labels);
+  torch::Tensor pos_labels = torch::cat(labels);
+  if (options_.class_agnostic) pos_labels = torch::zeros_like(pos_labels);
+  return {{"loss_mask", (*loss_mask_)(mask_pred, targets, pos_labels)}};
 }
 
 }  // namespace cppdet::models

@@ -10,6 +10,7 @@
 
 #include "cppdet/config/value.h"
 #include "cppdet/models/common/layers.h"
+#include "cppdet/models/losses/loss.h"
 #include "cppdet/models/roi_heads/mask_heads/mask_head.h"
 
 namespace cppdet::models {
@@ -25,7 +26,8 @@ struct FCNMaskHeadOptions {
   std::string upsample_method = "deconv";  // "deconv" | "nearest" | "bilinear" | "" (none)
   int64_t scale_factor = 2;
   std::optional<NormConfig> norm_cfg;
-  config::Value loss_mask;  // kept for training
+  config::Value loss_mask;  // None: CrossEntropyLoss(use_mask=True)
+  std::string loss_mask_path;
 
   static FCNMaskHeadOptions from_config(const config::Value& cfg, const std::string& path);
 };
@@ -38,6 +40,10 @@ class FCNMaskHead : public MaskHead {
                               double mask_thr_binary, std::array<int64_t, 2> ori_shape,
                               const std::array<float, 4>& scale_factor, bool rescale) override;
   int64_t num_classes() const override { return options_.num_classes; }
+  // Targets by mask_target (task/mask_target.h), loss_mask on each RoI's gt-class channel
+  // (channel 0 when class_agnostic); an empty batch of positives gives mask_pred.sum().
+  LossTerms loss(const torch::Tensor& mask_pred, const std::vector<SamplingResult>& sampling_results,
+                 const std::vector<torch::Tensor>& gt_masks, std::pair<int64_t, int64_t> mask_size) override;
   const FCNMaskHeadOptions& options() const { return options_; }
 
  private:
@@ -45,6 +51,7 @@ class FCNMaskHead : public MaskHead {
   torch::nn::ModuleList convs_{nullptr};
   torch::nn::ConvTranspose2d upsample_{nullptr};
   torch::nn::Conv2d conv_logits_{nullptr};
+  std::shared_ptr<Loss> loss_mask_;
 };
 
 }  // namespace cppdet::models

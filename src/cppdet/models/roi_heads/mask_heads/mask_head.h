@@ -4,7 +4,11 @@
 #include <torch/types.h>
 
 #include <array>
+#include <utility>
 #include <vector>
+
+#include "cppdet/models/detector.h"
+#include "cppdet/models/task/sampling_result.h"
 
 namespace cppdet::models {
 
@@ -20,6 +24,11 @@ class MaskHead : public torch::nn::Module {
                                       std::array<int64_t, 2> ori_shape,
                                       const std::array<float, 4>& scale_factor, bool rescale) = 0;
   virtual int64_t num_classes() const = 0;
+  // Training (mmdet's get_targets + loss): mask_pred [P, C, h, w] for the positive RoIs of
+  // all images (image order), gt_masks per image [K, H, W]; targets are mask_size crops of
+  // the assigned gt masks. Returns loss_mask. Heads without training support throw UserError.
+  virtual LossTerms loss(const torch::Tensor& mask_pred, const std::vector<SamplingResult>& sampling_results,
+                         const std::vector<torch::Tensor>& gt_masks, std::pair<int64_t, int64_t> mask_size);
 };
 
 }  // namespace cppdet::models
