@@ -36,15 +36,19 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "cppdet/apis/inference.h"
 #include "cppdet/config/config_file.h"
 #include "cppdet/data/loader/collate.h"
 #include "cppdet/data/transforms/compose.h"
 #include "cppdet/models/detector.h"
 
-extern char** environ;
-
 namespace {
+
+using cppdet::bench::median;
+using cppdet::bench::peak_rss_kib;
+using cppdet::bench::process_cpu_ms;
+using cppdet::bench::run_json;
 
 using nlohmann::json;
 
@@ -58,18 +62,6 @@ struct Args {
   std::string source_dir = ".";  // the repository root (configs/, bench/)
   std::string worker;  // internal: run the cppdet side for this model
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-long peak_rss_kib() {
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
-}
 
 std::string config_for(const Args& args, const std::string& model) {
   return args.source_dir + (model == "faster" ? "/configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py"
@@ -88,12 +80,6 @@ void calibrate_box_head(cppdet::models::Detector& detector) {
       if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) p[0].fill_(5.0);
     }
   }
-}
-
-double process_cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
 // Runs fn warmup + iters times; records each timed run's wall and CPU (all threads) time into
@@ -150,34 +136,6 @@ int run_worker(const Args& args) {
   out["peak_rss_kib"] = peak_rss_kib();
   std::cout << out.dump() << std::endl;
   return 0;
-}
-
-// Runs argv, returns its stdout's last line parsed as JSON.
-json run_json(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  std::vector<char*> cargv;
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ) != 0)
-    throw std::runtime_error("cannot run " + argv[0]);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error(argv[0] + " failed");
-  const size_t start = text.find_last_of('\n', text.size() >= 2 ? text.size() - 2 : 0);
-  return json::parse(start == std::string::npos ? text : text.substr(start + 1));
 }
 
 void print_row(const char* what, const json& c, const json& t, const char* key) {

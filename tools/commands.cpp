@@ -12,6 +12,8 @@ void register_test(CLI::App& app);
 void register_eval_results(CLI::App& app);
 void register_convert(CLI::App& app);
 void register_analyze_logs(CLI::App& app);
+void register_browse_dataset(CLI::App& app);
+void register_benchmark(CLI::App& app);
 void register_data(CLI::App& app);
 void register_train(CLI::App& app);
 void register_train_step(CLI::App& app);
@@ -26,6 +28,8 @@ void register_all(CLI::App& app) {
   register_eval_results(app);
   register_convert(app);
   register_analyze_logs(app);
+  register_browse_dataset(app);
+  register_benchmark(app);
   register_data(app);
   register_train(app);
   register_train_step(app);

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -18,6 +19,7 @@
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/loader/collate.h"
 #include "cppdet/engine/train.h"
+#include "cppdet/io/checkpoint.h"
 #include "train_common.h"
 
 namespace cppdet::tools {
@@ -48,6 +50,19 @@ engine::EvalFn make_evaluation(std::shared_ptr<models::Detector> model, std::sha
   };
 }
 
+// The seed saved in the checkpoint this run resumes from (cfg.resume_from, else with
+// --auto-resume the work dir's latest one); nullopt when there is none or it has no seed.
+std::optional<int64_t> seed_of_resumed_run(const config::Value& cfg, bool auto_resume, const std::string& work_dir) {
+  std::optional<std::string> path;
+  if (const config::Value* r = cfg.as_dict().find("resume_from"); r && r->is_string()) path = r->as_string();
+  if (!path && auto_resume) path = engine::find_latest_checkpoint(work_dir);
+  if (!path) return std::nullopt;
+  const io::Checkpoint ckpt = io::read_checkpoint(*path);
+  const config::Value* seed = ckpt.meta.is_dict() ? ckpt.meta.as_dict().find("seed") : nullptr;
+  if (!seed || !seed->is_int()) return std::nullopt;
+  return seed->as_int();
+}
+
 }  // namespace
 
 void register_train(CLI::App& app) {
@@ -65,7 +80,7 @@ void register_train(CLI::App& app) {
   cmd->add_flag("--auto-resume", o->auto_resume, "resume from the work dir's latest checkpoint when there is one");
   cmd->add_option("--load-from", o->load_from, "start from these weights (fine-tuning; mismatched tensors skipped)");
   cmd->add_flag("--no-validate", o->no_validate, "do not evaluate on data.val during training");
-  cmd->add_option("--seed", o->seed, "random seed (default: a random one, logged)");
+  cmd->add_option("--seed", o->seed, "random seed (default: the resumed checkpoint's, else a random one; logged)");
   cmd->add_flag("--deterministic", o->deterministic, "deterministic cuDNN kernels");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_flag("--auto-scale-lr", o->auto_scale_lr,
@@ -83,7 +98,11 @@ void register_train(CLI::App& app) {
     cfg.as_dict().set("work_dir", work_dir);
     if (!o->resume_from.empty()) cfg.as_dict().set("resume_from", o->resume_from);
     if (!o->load_from.empty()) cfg.as_dict().set("load_from", o->load_from);
-    const int64_t seed = o->seed ? *o->seed : static_cast<int64_t>(std::random_device{}() & 0x7fffffff);
+    // Without --seed a resumed run keeps the seed of the run it continues (so the data order
+    // and the random transforms continue as if uninterrupted); a fresh run draws one.
+    std::optional<int64_t> seed_opt = o->seed;
+    if (!seed_opt) seed_opt = seed_of_resumed_run(cfg, o->auto_resume, work_dir);
+    const int64_t seed = seed_opt ? *seed_opt : static_cast<int64_t>(std::random_device{}() & 0x7fffffff);
 
     std::shared_ptr<models::Detector> model = build_model_for_training(cfg, seed, device);
     const data::TrainDataset train_set = data::build_train_dataset(data_split(cfg, "train"), "data.train");

@@ -20,25 +20,24 @@ torch::Tensor nms_cpu_kernel(const torch::Tensor& boxes, const torch::Tensor& sc
   torch::Tensor areas_t = (x2_t - x1_t + offset) * (y2_t - y1_t + offset);
   torch::Tensor order_t = std::get<1>(scores.sort(0, /*descending=*/true));
 
+  // Boxes and areas gathered into score order, so the O(n^2) sweep reads memory sequentially.
   const int64_t n = boxes.size(0);
+  const torch::Tensor sorted_t = torch::stack({x1_t, y1_t, x2_t, y2_t, areas_t}).index_select(1, order_t).contiguous();
   torch::Tensor select_t = torch::ones({n}, boxes.options().dtype(torch::kBool));
   bool* select = select_t.data_ptr<bool>();
-  const int64_t* order = order_t.data_ptr<int64_t>();
-  const T* x1 = x1_t.data_ptr<T>();
-  const T* y1 = y1_t.data_ptr<T>();
-  const T* x2 = x2_t.data_ptr<T>();
-  const T* y2 = y2_t.data_ptr<T>();
-  const T* areas = areas_t.data_ptr<T>();
+  const T* x1 = sorted_t.data_ptr<T>();
+  const T* y1 = x1 + n;
+  const T* x2 = y1 + n;
+  const T* y2 = x2 + n;
+  const T* areas = y2 + n;
   const T thr = static_cast<T>(iou_threshold);
   const T off = static_cast<T>(offset);
 
-  for (int64_t oi = 0; oi < n; ++oi) {
-    if (!select[oi]) continue;
-    const int64_t i = order[oi];
+  for (int64_t i = 0; i < n; ++i) {
+    if (!select[i]) continue;
     const T ix1 = x1[i], iy1 = y1[i], ix2 = x2[i], iy2 = y2[i], iarea = areas[i];
-    for (int64_t oj = oi + 1; oj < n; ++oj) {
-      if (!select[oj]) continue;
-      const int64_t j = order[oj];
+    for (int64_t j = i + 1; j < n; ++j) {
+      if (!select[j]) continue;
       const T xx1 = std::max(ix1, x1[j]);
       const T yy1 = std::max(iy1, y1[j]);
       const T xx2 = std::min(ix2, x2[j]);
@@ -47,7 +46,7 @@ torch::Tensor nms_cpu_kernel(const torch::Tensor& boxes, const torch::Tensor& sc
       const T h = std::max(T(0), yy2 - yy1 + off);
       const T inter = w * h;
       const T ovr = inter / (iarea + areas[j] - inter);
-      if (ovr > thr) select[oj] = false;
+      if (ovr > thr) select[j] = false;
     }
   }
   return order_t.masked_select(select_t);

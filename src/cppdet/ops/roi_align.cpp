@@ -93,6 +93,18 @@ Taps<T> bilinear_taps(int64_t height, int64_t width, T y, T x) {
   return t;
 }
 
+// Appends the bilinear taps of every sample of every bin of one RoI, in (bin, sample) order.
+template <typename T>
+void append_roi_taps(const RoiGeometry<T>& g, int64_t height, int64_t width, int64_t pooled_h,
+                     int64_t pooled_w, std::vector<Taps<T>>& taps) {
+  for (int64_t ph = 0; ph < pooled_h; ++ph)
+    for (int64_t pw = 0; pw < pooled_w; ++pw)
+      for (int iy = 0; iy < g.grid_h; ++iy) {
+        const T y = g.sample_y(ph, iy);
+        for (int ix = 0; ix < g.grid_w; ++ix) taps.push_back(bilinear_taps<T>(height, width, y, g.sample_x(pw, ix)));
+      }
+}
+
 template <typename T>
 void forward_cpu(const T* input, const T* rois, int64_t n_rois, int64_t channels, int64_t height,
                  int64_t width, int64_t pooled_h, int64_t pooled_w, T spatial_scale,
@@ -104,12 +116,7 @@ void forward_cpu(const T* input, const T* rois, int64_t n_rois, int64_t channels
       const T count = std::max(g.grid_h * g.grid_w, 1);
       // Taps are shared by all channels: precompute them once per RoI.
       taps.clear();
-      for (int64_t ph = 0; ph < pooled_h; ++ph)
-        for (int64_t pw = 0; pw < pooled_w; ++pw)
-          for (int iy = 0; iy < g.grid_h; ++iy) {
-            const T y = g.sample_y(ph, iy);
-            for (int ix = 0; ix < g.grid_w; ++ix) taps.push_back(bilinear_taps<T>(height, width, y, g.sample_x(pw, ix)));
-          }
+      append_roi_taps(g, height, width, pooled_h, pooled_w, taps);
       for (int64_t c = 0; c < channels; ++c) {
         const T* in = input + (g.batch * channels + c) * height * width;
         T* out = output + (n * channels + c) * pooled_h * pooled_w;
@@ -129,36 +136,51 @@ void forward_cpu(const T* input, const T* rois, int64_t n_rois, int64_t channels
 }
 
 // Parallel over channels; within a channel the contributions are added in torchvision's
-// sequential order (RoI, bin, sample), so the sums are bit-identical to it.
+// sequential order (RoI, bin, sample), so the sums are bit-identical to it. The taps, shared by
+// all channels, are computed once per chunk of RoIs (chunks bound their memory).
 template <typename T>
 void backward_cpu(const T* grad_output, const T* rois, int64_t n_rois, int64_t channels,
                   int64_t height, int64_t width, int64_t pooled_h, int64_t pooled_w,
                   T spatial_scale, int64_t sampling_ratio, bool aligned, T* grad_input) {
-  at::parallel_for(0, channels, 1, [&](int64_t c_begin, int64_t c_end) {
-    for (int64_t c = c_begin; c < c_end; ++c) {
-      for (int64_t n = 0; n < n_rois; ++n) {
-        const RoiGeometry<T> g(rois + n * 5, spatial_scale, pooled_h, pooled_w, sampling_ratio, aligned);
-        const T count = g.grid_h * g.grid_w;
-        T* gin = grad_input + (g.batch * channels + c) * height * width;
-        const T* gout = grad_output + (n * channels + c) * pooled_h * pooled_w;
-        for (int64_t ph = 0; ph < pooled_h; ++ph)
-          for (int64_t pw = 0; pw < pooled_w; ++pw) {
-            const T grad_bin = gout[ph * pooled_w + pw];
-            for (int iy = 0; iy < g.grid_h; ++iy) {
-              const T y = g.sample_y(ph, iy);
-              for (int ix = 0; ix < g.grid_w; ++ix) {
-                const Taps<T> t = bilinear_taps<T>(height, width, y, g.sample_x(pw, ix));
-                if (!t.valid) continue;
-                gin[t.pos1] += grad_bin * t.w1 / count;
-                gin[t.pos2] += grad_bin * t.w2 / count;
-                gin[t.pos3] += grad_bin * t.w3 / count;
-                gin[t.pos4] += grad_bin * t.w4 / count;
-              }
+  constexpr size_t kMaxTapsPerChunk = size_t{1} << 18;
+  std::vector<Taps<T>> taps;
+  std::vector<size_t> tap_offset;
+  for (int64_t chunk_begin = 0; chunk_begin < n_rois;) {
+    // Grow the chunk RoI by RoI until it holds about kMaxTapsPerChunk taps.
+    int64_t chunk_end = chunk_begin;
+    taps.clear();
+    tap_offset.assign(1, 0);  // tap_offset[n - chunk_begin]: first tap of RoI n
+    while (chunk_end < n_rois && taps.size() < kMaxTapsPerChunk) {
+      const RoiGeometry<T> g(rois + chunk_end * 5, spatial_scale, pooled_h, pooled_w, sampling_ratio, aligned);
+      append_roi_taps(g, height, width, pooled_h, pooled_w, taps);
+      tap_offset.push_back(taps.size());
+      ++chunk_end;
+    }
+    at::parallel_for(0, channels, 1, [&](int64_t c_begin, int64_t c_end) {
+      for (int64_t c = c_begin; c < c_end; ++c) {
+        for (int64_t n = chunk_begin; n < chunk_end; ++n) {
+          const int64_t batch = static_cast<int64_t>(rois[n * 5]);
+          const size_t first = tap_offset[n - chunk_begin];
+          const size_t samples_per_bin = (tap_offset[n - chunk_begin + 1] - first) / (pooled_h * pooled_w);
+          const T count = static_cast<T>(samples_per_bin);
+          T* gin = grad_input + (batch * channels + c) * height * width;
+          const T* gout = grad_output + (n * channels + c) * pooled_h * pooled_w;
+          const Taps<T>* t = taps.data() + first;
+          for (int64_t p = 0; p < pooled_h * pooled_w; ++p) {
+            const T grad_bin = gout[p];
+            for (size_t s = 0; s < samples_per_bin; ++s, ++t) {
+              if (!t->valid) continue;
+              gin[t->pos1] += grad_bin * t->w1 / count;
+              gin[t->pos2] += grad_bin * t->w2 / count;
+              gin[t->pos3] += grad_bin * t->w3 / count;
+              gin[t->pos4] += grad_bin * t->w4 / count;
             }
           }
+        }
       }
-    }
-  });
+    });
+    chunk_begin = chunk_end;
+  }
 }
 
 void check_inputs(const torch::Tensor& t, const torch::Tensor& rois, const char* what) {

@@ -83,9 +83,10 @@ void draw_masks(cv::Mat& img, const std::vector<Instance>& instances, const std:
   blend_layer(img, edge_layer, edge_where);
 }
 
-std::string label_text(const Instance& inst, const std::vector<std::string>& class_names) {
+std::string label_text(const Instance& inst, const std::vector<std::string>& class_names, bool show_score) {
   const size_t label = static_cast<size_t>(inst.label);
   std::string text = label < class_names.size() ? class_names[label] : "class " + std::to_string(label);
+  if (!show_score) return text;
   char score[32];
   std::snprintf(score, sizeof(score), "|%.2f", static_cast<double>(inst.score));
   return text + score;
@@ -126,7 +127,7 @@ cv::Mat draw_detections(const cv::Mat& bgr, const DetResult& result, const std::
     const double area = static_cast<double>(inst.box[3] - inst.box[1]) * static_cast<double>(inst.box[2] - inst.box[0]);
     const int px = std::max(1, static_cast<int>(options.font_size * adaptive_label_scale(area) * kDpi / 72.0 * 0.7));
     const double scale = cv::getFontScaleFromHeight(font, px, 1);
-    const std::string text = label_text(inst, class_names);
+    const std::string text = label_text(inst, class_names, options.show_scores);
     int baseline = 0;
     const cv::Size size = cv::getTextSize(text, font, scale, 1, &baseline);
     const cv::Point origin(static_cast<int>(inst.box[0]) + options.thickness,

@@ -21,6 +21,7 @@ struct DrawOptions {
   std::optional<Rgb> mask_color;                      // nullopt: the random class palette
   int thickness = 2;
   double font_size = 13;  // points at 100 dpi; scaled by box area (0.5x .. 1x)
+  bool show_scores = true;  // false: labels are the class name only (ground truth has no scores)
 };
 
 // A drawn copy of `bgr` (3-channel uint8). `class_names` may be shorter than the number of

@@ -164,7 +164,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, TrainParity, ::testing::Values("faster_tiny_r50_
 TEST(QuickStart, DISABLED_TrainFromScratch) {
   const std::string dir = make_temp_dir("quickstart");
   const std::string config = source_dir() + "/configs/quickstart/mask_rcnn_r18_fpn_shapes.py";
-  auto data = run_command(cppdet_in(dir, "data synth-shapes data/shapes --train 400 --val 50 --seed 0"));
+  auto data = run_command(cppdet_in(dir, "data synth-shapes data/shapes --train 400 --val 50 --seed 0 --size 192x192"));
   ASSERT_EQ(data.exit_code, 0) << data.output;
   auto train = run_command(cppdet_in(dir, "train " + shell_quote(config) + " --work-dir work --seed 0"));
   ASSERT_EQ(train.exit_code, 0) << train.output;
