@@ -12,7 +12,8 @@
 // thread count and the same workload: the box classifier is set to predict "person" with
 // probability ~0.65 and zero box deltas, so each image keeps 1000 proposals, 100 detections
 // and (Mask R-CNN) 100 pasted masks. Prints per-model medians, the cppdet/torchvision ratio and
-// each process's peak RSS.
+// each process's peak RSS; then the same against torchvision run with cppdet's allocator
+// (TCMalloc) preloaded.
 //
 //   end-to-end: read + decode the file, preprocess, network, post-process (rescaled boxes,
 //               masks pasted at the original size)
@@ -29,6 +30,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -195,6 +197,19 @@ int main(int argc, char** argv) {
     std::printf("  %-24s cppdet %9.0f MiB  torchvision %9.0f MiB  ratio %.3f\n", "peak RSS",
                 c["peak_rss_kib"].get<double>() / 1024, t["peak_rss_kib"].get<double>() / 1024,
                 c["peak_rss_kib"].get<double>() / t["peak_rss_kib"].get<double>());
+#ifdef CPPDET_TCMALLOC_LIBRARY
+    // The peer again with cppdet's allocator (TCMalloc, docs/build.md) preloaded, to show how
+    // much of the ratio the allocator makes.
+    setenv("LD_PRELOAD", CPPDET_TCMALLOC_LIBRARY, 1);
+    const json tuned = run_json(py_argv);
+    unsetenv("LD_PRELOAD");
+    std::printf("  torchvision with LD_PRELOAD=%s:\n", CPPDET_TCMALLOC_LIBRARY);
+    print_row("end-to-end median", c, tuned, "e2e_median_ms");
+    print_row("model-only median", c, tuned, "model_median_ms");
+    std::printf("  %-24s cppdet %9.0f MiB  torchvision %9.0f MiB  ratio %.3f\n", "peak RSS",
+                c["peak_rss_kib"].get<double>() / 1024, tuned["peak_rss_kib"].get<double>() / 1024,
+                c["peak_rss_kib"].get<double>() / tuned["peak_rss_kib"].get<double>());
+#endif
     std::fflush(stdout);
   }
   return 0;

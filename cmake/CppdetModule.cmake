@@ -39,6 +39,7 @@ function(cppdet_test module)
   endif()
   add_executable(test_${module} ${sources})
   target_link_libraries(test_${module} PRIVATE ${T_DEPS} cppdet_testing GTest::gtest GTest::gtest_main)
+  cppdet_use_allocator(test_${module})
   gtest_discover_tests(test_${module}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     PROPERTIES ENVIRONMENT "CPPDET_SOURCE_DIR=${PROJECT_SOURCE_DIR};CPPDET_BINARY_DIR=${PROJECT_BINARY_DIR};CPPDET_EXE=${PROJECT_BINARY_DIR}/bin/cppdet"

@@ -1,5 +1,5 @@
 // `cppdet benchmark CONFIG CHECKPOINT [--max-iter 2000] [--log-interval 50] [--repeat-num 1]
-// [--cfg-options ...] [--device cpu|cuda:N]`: mmdet's
+// [--fuse-conv-bn] [--cfg-options ...] [--device cpu|cuda:N]`: mmdet's
 // tools/analysis_tools/benchmark.py. Inference speed over data.test, one image per batch: the
 // timed part is the model's forward and post-processing (copy to the device, simple_test with
 // rescale, device synchronisation), not data loading; the first 5 images are warm-up. Prints
@@ -24,6 +24,7 @@
 #include "cppdet/core/error.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/loader/collate.h"
+#include "cppdet/models/common/fuse_conv_bn.h"
 #include "cppdet/models/detector.h"
 #include "train_common.h"
 
@@ -35,6 +36,7 @@ constexpr int64_t kNumWarmup = 5;
 struct BenchmarkOptions {
   std::string config, checkpoint, device = "cpu";
   int64_t max_iter = 2000, log_interval = 50, repeat_num = 1;
+  bool fuse_conv_bn = false;
   std::vector<std::string> cfg_options;
 };
 
@@ -115,6 +117,7 @@ void run_benchmark(const BenchmarkOptions& o) {
   const std::shared_ptr<data::DetectionDataset> dataset = data::build_dataset(data_split(cfg, "test"), true, "data.test");
   if (dataset->size() == 0) throw UserError("data.test has no images to benchmark on");
   apis::InferenceModel model = apis::init_detector(cfg, o.checkpoint, device);
+  if (o.fuse_conv_bn) models::fuse_conv_bn(*model.detector);
 
   std::vector<double> fps;
   for (int64_t r = 0; r < o.repeat_num; ++r) fps.push_back(measure_inference_speed(model, *dataset, o));
@@ -145,6 +148,7 @@ void register_benchmark(CLI::App& app) {
   cmd->add_option("--log-interval", o->log_interval, "print the running fps every N images (default 50)");
   cmd->add_option("--repeat-num", o->repeat_num, "repeat the measurement N times and print the mean fps (default 1)");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (default cpu)");
+  cmd->add_flag("--fuse-conv-bn", o->fuse_conv_bn, "fold each BatchNorm into the convolution before it (faster)");
   add_cfg_options(*cmd, o->cfg_options);
   cmd->callback([o] { run_benchmark(*o); });
 }

@@ -1,4 +1,5 @@
-// `cppdet test CONFIG CHECKPOINT [--out R.json] [--eval bbox segm] [--format-only] [--show-dir D]`:
+// `cppdet test CONFIG CHECKPOINT [--out R.json] [--eval bbox segm] [--format-only] [--show-dir D]
+// [--fuse-conv-bn]`:
 // MMDetection's tools/test.py — the model over every image of data.test (test mode, one image
 // at a time, the config's test pipeline), a progress bar, then the results written,
 // formatted or evaluated by the dataset.
@@ -16,6 +17,7 @@
 #include "cppdet/core/progress_bar.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/loader/collate.h"
+#include "cppdet/models/common/fuse_conv_bn.h"
 #include "cppdet/models/detector.h"
 #include "dataset_eval.h"
 
@@ -25,6 +27,7 @@ namespace {
 struct TestOptions {
   std::string config, checkpoint, show_dir, device = "cpu";
   double show_score_thr = 0.3;
+  bool fuse_conv_bn = false;
   std::vector<std::string> cfg_options;
   ResultActions actions;
 };
@@ -61,6 +64,7 @@ void run_test(const TestOptions& o) {
   const config::Value cfg = config::load_config(o.config, o.cfg_options);
   std::shared_ptr<data::DetectionDataset> dataset = data::build_dataset(test_dataset_config(cfg), true, "data.test");
   apis::InferenceModel model = apis::init_detector(cfg, o.checkpoint, o.device);
+  if (o.fuse_conv_bn) models::fuse_conv_bn(*model.detector);
 
   std::vector<data::ImageDetections> results;
   results.reserve(dataset->size());
@@ -105,6 +109,7 @@ void register_test(CLI::App& app) {
   cmd->add_option("--show-score-thr", o->show_score_thr, "score threshold for --show-dir (default 0.3)");
   cmd->add_option("--work-dir", o->actions.work_dir, "write the metrics to WORK_DIR/eval_<timestamp>.json");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (default cpu)");
+  cmd->add_flag("--fuse-conv-bn", o->fuse_conv_bn, "fold each BatchNorm into the convolution before it (faster)");
   add_cfg_options(*cmd, o->cfg_options);
   cmd->callback([o] {
     o->actions.config_path = o->config;

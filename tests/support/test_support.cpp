@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -77,5 +79,12 @@ CommandResult run_command(const std::string& command_line) {
 }
 
 CommandResult run_cppdet(const std::string& args) { return run_command(shell_quote(cppdet_exe()) + " " + args); }
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 }  // namespace cppdet::testing

@@ -2,6 +2,8 @@
 // Helpers shared by the test suites.
 #include <string>
 
+#include "cppdet/core/error.h"
+
 namespace cppdet::testing {
 
 // The repository root (CPPDET_SOURCE_DIR env, else the configure-time path).
@@ -23,7 +25,20 @@ struct CommandResult {
 CommandResult run_command(const std::string& command_line);
 // Runs `cppdet <args>`.
 CommandResult run_cppdet(const std::string& args);
+// The whole content of a file ("" when it cannot be read).
+std::string read_text(const std::string& path);
 // Quotes a string for /bin/sh.
 std::string shell_quote(const std::string& s);
+
+// The message of the UserError that `f()` throws, or "" when it throws none.
+template <typename F>
+std::string user_error_of(F&& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 }  // namespace cppdet::testing

@@ -23,9 +23,7 @@ const std::vector<std::string>& coco_class_names() {
   return names;
 }
 
-namespace {
-
-std::vector<std::string> strings_of(const config::Value& v) {
+std::vector<std::string> class_names_of(const config::Value& v) {
   std::vector<std::string> out;
   if (v.is_string()) return {v.as_string()};
   if (!v.is_sequence()) return out;
@@ -33,6 +31,8 @@ std::vector<std::string> strings_of(const config::Value& v) {
     if (item.is_string()) out.push_back(item.as_string());
   return out;
 }
+
+namespace {
 
 // CocoDataset.CLASSES spells the names with spaces ("traffic light").
 std::vector<std::string> coco_dataset_names() {
@@ -49,7 +49,7 @@ std::vector<std::string> config_class_names(const config::Value& cfg) {
   const config::Value* test = (data && data->is_dict()) ? data->as_dict().find("test") : nullptr;
   if (!test || !test->is_dict()) return {};
   if (const config::Value* classes = test->as_dict().find("classes"); classes && !classes->is_none())
-    return strings_of(*classes);
+    return class_names_of(*classes);
   const config::Value* type = test->as_dict().find("type");
   if (!type || !type->is_string()) return {};
   const std::string& t = type->as_string();

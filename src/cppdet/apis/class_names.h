@@ -15,4 +15,8 @@ const std::vector<std::string>& coco_class_names();
 // CityscapesDataset); empty when the config names neither.
 std::vector<std::string> config_class_names(const config::Value& cfg);
 
+// The names in a `classes` value or a checkpoint's meta.CLASSES: one string or a list of them
+// (other items skipped).
+std::vector<std::string> class_names_of(const config::Value& v);
+
 }  // namespace cppdet::apis

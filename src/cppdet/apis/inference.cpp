@@ -2,6 +2,7 @@
 
 #include <torch/utils.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "cppdet/apis/class_names.h"
@@ -13,6 +14,7 @@
 #include "cppdet/io/checkpoint.h"
 #include "cppdet/io/state_dict.h"
 #include "cppdet/models/detector.h"
+#include "cppdet/models/mkldnn_inference.h"
 
 namespace cppdet::apis {
 namespace {
@@ -52,15 +54,6 @@ Value array_pipeline_config(const Value& pipeline) {
   return out;
 }
 
-std::vector<std::string> strings_of(const Value& v) {
-  std::vector<std::string> out;
-  if (v.is_string()) return {v.as_string()};
-  if (v.is_sequence())
-    for (const Value& item : v.as_sequence())
-      if (item.is_string()) out.push_back(item.as_string());
-  return out;
-}
-
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -89,8 +82,14 @@ std::vector<std::string> load_weights(models::Detector& detector, const std::str
     std::cerr << "cppdet: warning: " << report.unexpected_keys.size() << " checkpoint tensor(s) unused by the model (e.g. "
               << report.unexpected_keys.front() << ")\n";
   if (const Value* meta_classes = ckpt.meta.is_dict() ? ckpt.meta.as_dict().find("CLASSES") : nullptr)
-    return strings_of(*meta_classes);
+    return class_names_of(*meta_classes);
   return {};
+}
+
+// CPPDET_MKLDNN=0 keeps the CPU model on its plain modules (models/mkldnn_inference.h).
+bool mkldnn_inference_wanted() {
+  const char* env = std::getenv("CPPDET_MKLDNN");
+  return !env || std::string(env) != "0";
 }
 
 BatchInference run_batch(const InferenceModel& model, std::vector<data::Sample> inputs, data::Compose& pipeline,
@@ -140,6 +139,7 @@ InferenceModel init_detector(const Value& cfg, const std::string& checkpoint, co
   model.class_names = std::move(classes);
   model.detector->to(torch::Device(model.device));
   model.detector->eval();
+  if (model.device == "cpu" && mkldnn_inference_wanted()) models::set_mkldnn_inference(*model.detector, true);
   return model;
 }
 

@@ -46,7 +46,9 @@ struct InferenceModel {
 // config: UserError), takes class names from the checkpoint's meta.CLASSES, else from the
 // config's test dataset, else COCO, and moves the model to `device` ("cpu", "cuda", "cuda:N";
 // CUDA in a CPU-only build or without a GPU -> UserError). An empty `checkpoint` keeps random
-// weights.
+// weights. On "cpu" the backbone then runs on the MKL-DNN inference path
+// (models/mkldnn_inference.h; the environment variable CPPDET_MKLDNN=0 turns it off, as does
+// models::set_mkldnn_inference(*model.detector, false)).
 InferenceModel init_detector(const std::string& config_path, const std::string& checkpoint = "",
                              const std::string& device = "cpu", const std::vector<std::string>& cfg_options = {});
 InferenceModel init_detector(const config::Value& cfg, const std::string& checkpoint = "",

@@ -18,12 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::first_difference;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using cppdet::testing::read_text;
 
 void write_text(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());

@@ -158,31 +158,26 @@ TEST(CityscapesToCoco, SplitWithoutInstancesHasNoAnnotationsKey) {
   EXPECT_EQ(evaluation::load_coco_ground_truth(out).images.size(), 1u);
 }
 
-std::string error_of(const std::string& root) {
-  try {
-    cityscapes_to_coco({root, "leftImg8bit", "gtFine", 2});
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+std::string cityscapes_error(const std::string& root) {
+  return cppdet::testing::user_error_of([&] { cityscapes_to_coco({root, "leftImg8bit", "gtFine", 2}); });
 }
 
 TEST(CityscapesToCoco, BadInputsAreUserErrorsNamingTheFile) {
   const std::string root = synthetic_cityscapes();
   const std::string map = root + "/gtFine/train/aachen/aachen_000001_000019_gtFine_instanceIds.png";
   std::ofstream(map) << "not a png";
-  EXPECT_NE(error_of(root).find(map + ": cannot decode"), std::string::npos) << error_of(root);
+  EXPECT_NE(cityscapes_error(root).find(map + ": cannot decode"), std::string::npos) << cityscapes_error(root);
   fs::remove(map);
-  EXPECT_NE(error_of(root).find(map + ": instance-id map not found"), std::string::npos);
+  EXPECT_NE(cityscapes_error(root).find(map + ": instance-id map not found"), std::string::npos);
   cv::Mat unknown(4, 4, CV_16U, cv::Scalar(40000));  // label 40 does not exist
   write_map(map, unknown);
-  EXPECT_NE(error_of(root).find("instance id 40000 has no Cityscapes label"), std::string::npos);
+  EXPECT_NE(cityscapes_error(root).find("instance id 40000 has no Cityscapes label"), std::string::npos);
   const std::string empty = cppdet::testing::make_temp_dir("cs-empty");
   fs::create_directories(empty + "/leftImg8bit/val/city");
-  EXPECT_NE(error_of(empty).find("no images found"), std::string::npos);
+  EXPECT_NE(cityscapes_error(empty).find("no images found"), std::string::npos);
   fs::remove_all(empty + "/leftImg8bit/val");
-  EXPECT_NE(error_of(empty).find("none of the split folders"), std::string::npos);
-  EXPECT_NE(error_of(empty + "/nope").find("image folder not found"), std::string::npos);
+  EXPECT_NE(cityscapes_error(empty).find("none of the split folders"), std::string::npos);
+  EXPECT_NE(cityscapes_error(empty + "/nope").find("image folder not found"), std::string::npos);
 }
 
 }  // namespace

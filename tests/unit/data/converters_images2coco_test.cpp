@@ -42,26 +42,21 @@ TEST(ImagesToCoco, OutputPathFollowsImages2cocoPy) {
   EXPECT_THROW(images_to_coco_output_path("data", "test.txt"), UserError);
 }
 
-std::string error_of(const ImagesToCocoOptions& o) {
-  try {
-    images_to_coco(o);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+std::string images_error(const ImagesToCocoOptions& o) {
+  return cppdet::testing::user_error_of([&] { images_to_coco(o); });
 }
 
 TEST(ImagesToCoco, BadInputsAreUserErrorsNamingTheFile) {
   const std::string dir = cppdet::testing::fixture("converters/images");
   const std::string classes = cppdet::testing::fixture("converters/classes.txt");
   // notes.txt is not an image unless excluded.
-  EXPECT_NE(error_of({dir, classes, {}, 1}).find(dir + "/sub/notes.txt: cannot decode"), std::string::npos);
+  EXPECT_NE(images_error({dir, classes, {}, 1}).find(dir + "/sub/notes.txt: cannot decode"), std::string::npos);
   const std::string empty = cppdet::testing::make_temp_dir("img2coco-empty");
-  EXPECT_NE(error_of({empty, classes, {}, 1}).find(empty + ": no images found"), std::string::npos);
-  EXPECT_NE(error_of({empty + "/missing", classes, {}, 1}).find("image folder not found"), std::string::npos);
-  EXPECT_NE(error_of({dir, dir + "/nope.txt", {"txt"}, 1}).find(dir + "/nope.txt"), std::string::npos);
+  EXPECT_NE(images_error({empty, classes, {}, 1}).find(empty + ": no images found"), std::string::npos);
+  EXPECT_NE(images_error({empty + "/missing", classes, {}, 1}).find("image folder not found"), std::string::npos);
+  EXPECT_NE(images_error({dir, dir + "/nope.txt", {"txt"}, 1}).find(dir + "/nope.txt"), std::string::npos);
   std::ofstream(empty + "/blank.txt") << "\n\n";
-  EXPECT_NE(error_of({dir, empty + "/blank.txt", {"txt"}, 1}).find("no class names"), std::string::npos);
+  EXPECT_NE(images_error({dir, empty + "/blank.txt", {"txt"}, 1}).find("no class names"), std::string::npos);
 }
 
 }  // namespace

@@ -145,13 +145,8 @@ TEST(ViaToCoco, BalloonBothSplitsFieldByField) {
   }
 }
 
-std::string error_of(const ViaToCocoOptions& o) {
-  try {
-    via_to_coco(o);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+std::string via_error(const ViaToCocoOptions& o) {
+  return cppdet::testing::user_error_of([&] { via_to_coco(o); });
 }
 
 TEST(ViaToCoco, BadInputsAreUserErrorsNamingTheFile) {
@@ -162,22 +157,22 @@ TEST(ViaToCoco, BadInputsAreUserErrorsNamingTheFile) {
     return tmp + "/" + name;
   };
   const std::string malformed = write("malformed.json", "{\"a.jpg1\": {\"filename\": ");
-  const std::string malformed_msg = error_of({malformed, dir, "b", 1});
+  const std::string malformed_msg = via_error({malformed, dir, "b", 1});
   EXPECT_NE(malformed_msg.find(malformed + ": invalid JSON"), std::string::npos) << malformed_msg;
   const std::string missing_img = write("missing.json", R"({"k": {"filename": "nope.jpg", "regions": {}}})");
-  EXPECT_NE(error_of({missing_img, dir, "b", 1}).find(dir + "/nope.jpg: image file not found"), std::string::npos);
+  EXPECT_NE(via_error({missing_img, dir, "b", 1}).find(dir + "/nope.jpg: image file not found"), std::string::npos);
   const std::string point = write("point.json",
                                   R"({"k": {"filename": "img_a.jpg", "regions": {"0": {"shape_attributes": {"name": "point", "cx": 1, "cy": 2}}}}})");
-  const std::string msg = error_of({point, dir, "b", 1});
+  const std::string msg = via_error({point, dir, "b", 1});
   EXPECT_NE(msg.find(point + ": image \"img_a.jpg\" region 0: shape \"point\""), std::string::npos) << msg;
   const std::string two = write("two.json",
                                 R"({"k": {"filename": "img_a.jpg", "regions": [{"shape_attributes": {"name": "polygon", "all_points_x": [1, 2], "all_points_y": [1, 2]}}]}})");
-  EXPECT_NE(error_of({two, dir, "b", 1}).find("at least 3 points"), std::string::npos);
+  EXPECT_NE(via_error({two, dir, "b", 1}).find("at least 3 points"), std::string::npos);
   const std::string empty = write("empty.json", "{}");
-  EXPECT_NE(error_of({empty, dir, "b", 1}).find("lists no images"), std::string::npos);
+  EXPECT_NE(via_error({empty, dir, "b", 1}).find("lists no images"), std::string::npos);
   const std::string garbage_img = write("garbage.jpg", "not a jpeg");
   const std::string bad_img = write("badimg.json", R"({"k": {"filename": "garbage.jpg", "regions": {}}})");
-  EXPECT_NE(error_of({bad_img, tmp, "b", 1}).find(garbage_img + ": cannot decode"), std::string::npos);
+  EXPECT_NE(via_error({bad_img, tmp, "b", 1}).find(garbage_img + ": cannot decode"), std::string::npos);
 }
 
 }  // namespace

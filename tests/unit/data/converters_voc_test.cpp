@@ -91,13 +91,8 @@ TEST(VocToCoco, SharedMmdetSample) {
   EXPECT_EQ(voc07["annotations"][0]["bbox"], Json::parse("[47, 239, 147, 131]"));
 }
 
-std::string error_of(const std::string& devkit) {
-  try {
-    voc_to_coco(devkit);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
+std::string voc_error(const std::string& devkit) {
+  return cppdet::testing::user_error_of([&] { voc_to_coco(devkit); });
 }
 
 TEST(VocToCoco, BadInputsAreUserErrorsNamingTheFile) {
@@ -106,14 +101,14 @@ TEST(VocToCoco, BadInputsAreUserErrorsNamingTheFile) {
   const std::string xml = tmp + "/VOCdevkit/VOC2007/Annotations/000002.xml";
   fs::permissions(xml, fs::perms::owner_write, fs::perm_options::add);
   std::ofstream(xml) << "<annotation><size><width>1</width>";
-  EXPECT_NE(error_of(tmp + "/VOCdevkit").find(xml + ": malformed XML"), std::string::npos) << error_of(tmp + "/VOCdevkit");
+  EXPECT_NE(voc_error(tmp + "/VOCdevkit").find(xml + ": malformed XML"), std::string::npos) << voc_error(tmp + "/VOCdevkit");
   std::ofstream(xml) << "<annotation><size><width>9</width><height>9</height></size><object><name>unicorn</name>"
                         "<bndbox><xmin>1</xmin><ymin>1</ymin><xmax>2</xmax><ymax>2</ymax></bndbox></object></annotation>";
-  EXPECT_NE(error_of(tmp + "/VOCdevkit").find("unknown VOC class \"unicorn\""), std::string::npos);
+  EXPECT_NE(voc_error(tmp + "/VOCdevkit").find("unknown VOC class \"unicorn\""), std::string::npos);
   fs::remove(xml);
-  EXPECT_NE(error_of(tmp + "/VOCdevkit").find(xml + ": annotation file not found"), std::string::npos);
+  EXPECT_NE(voc_error(tmp + "/VOCdevkit").find(xml + ": annotation file not found"), std::string::npos);
   fs::create_directories(tmp + "/empty");
-  EXPECT_NE(error_of(tmp + "/empty").find("neither"), std::string::npos);
+  EXPECT_NE(voc_error(tmp + "/empty").find("neither"), std::string::npos);
 }
 
 }  // namespace

@@ -59,6 +59,12 @@ TEST(Benchmark, RepeatNumPrintsEachRunAndTheMean) {
   for (int i = 0; i < 2; ++i) EXPECT_EQ(overall[i].substr(13, m[1 + i].length()), m[1 + i].str()) << overall[i];
 }
 
+TEST(Benchmark, FuseConvBnRuns) {
+  const CommandResult r = run_cppdet(benchmark_args() + " --max-iter 6 --fuse-conv-bn");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(lines_starting(r.output, "Overall fps: ").size(), 1u) << r.output;
+}
+
 TEST(Benchmark, BadArgumentsAreUserErrors) {
   CommandResult r = run_cppdet(benchmark_args() + " --max-iter 5");
   EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -12,21 +12,15 @@ namespace cppdet {
 namespace {
 
 namespace fs = std::filesystem;
-using Json = nlohmann::ordered_json;
+using OrderedJson = nlohmann::ordered_json;
 using cppdet::testing::fixture;
+using cppdet::testing::read_text;
 using cppdet::testing::run_cppdet;
 using cppdet::testing::shell_quote;
 using cppdet::testing::source_dir;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Canonical text of a JSON document: key order kept, 1 and 1.0 written differently.
-std::string canonical(const std::string& json_text) { return Json::parse(json_text).dump(1); }
+std::string canonical(const std::string& json_text) { return OrderedJson::parse(json_text).dump(1); }
 
 const std::vector<std::pair<std::string, std::string>>& shipped() {
   static const std::vector<std::pair<std::string, std::string>> v = {
@@ -45,7 +39,7 @@ const std::vector<std::pair<std::string, std::string>>& shipped() {
   return v;
 }
 
-TEST(PrintConfig, JsonEqualsMmcvMerge) {
+TEST(PrintConfig, OrderedJsonEqualsMmcvMerge) {
   for (const auto& [name, relative] : shipped()) {
     auto r = run_cppdet("print-config " + shell_quote(source_dir() + "/configs/" + relative) + " --format json");
     ASSERT_EQ(r.exit_code, 0) << name << ": " << r.output;
@@ -79,7 +73,7 @@ TEST(PrintConfig, CfgOptions) {
                       " --format json --cfg-options model.roi_head.bbox_head.num_classes=3 " +
                       shell_quote("data.train.pipeline.2.img_scale=(1000,600)"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  Json j = Json::parse(r.output);
+  OrderedJson j = OrderedJson::parse(r.output);
   EXPECT_EQ(j["model"]["roi_head"]["bbox_head"]["num_classes"], 3);
   EXPECT_EQ(j["data"]["train"]["pipeline"][2]["img_scale"].dump(), "{\"__tuple__\":[1000,600]}");
 }

@@ -29,13 +29,6 @@ std::string dataset_args(const std::string& ann_file) {
 
 std::string e2e_ann() { return fixture("datasets/e2e_coco/annotations.json"); }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The 12 COCOeval summary lines that follow "Evaluate annotation type *<type>*" in `text`.
 std::string summary_after(const std::string& text, const std::string& type) {
   size_t pos = text.find("Evaluate annotation type *" + type + "*");
@@ -78,7 +71,7 @@ TEST(TestCommand, EvalFormatShowAndEvalResultsAgreeWithEvalCoco) {
   ASSERT_EQ(bbox.exit_code, 0) << bbox.output;
   EXPECT_EQ(summary_after(r.output, "bbox"), bbox.output);
   // segm: mmdet drops each record's "bbox" before loadRes (areas from the masks); do the same.
-  json segm = json::parse(slurp(out + "/res.segm.json"));
+  json segm = json::parse(read_text(out + "/res.segm.json"));
   ASSERT_FALSE(segm.empty());
   for (json& rec : segm) rec.erase("bbox");
   std::ofstream(out + "/segm_nobox.json") << segm.dump();
@@ -91,8 +84,8 @@ TEST(TestCommand, EvalFormatShowAndEvalResultsAgreeWithEvalCoco) {
   const CommandResult fmt = run_cppdet("test " + model_args() + " --format-only --eval-options " +
                                        shell_quote("jsonfile_prefix=" + out + "/fmt") + dataset_args(e2e_ann()));
   ASSERT_EQ(fmt.exit_code, 0) << fmt.output;
-  EXPECT_EQ(slurp(out + "/fmt.bbox.json"), slurp(out + "/res.bbox.json"));
-  EXPECT_EQ(slurp(out + "/fmt.segm.json"), slurp(out + "/res.segm.json"));
+  EXPECT_EQ(read_text(out + "/fmt.bbox.json"), read_text(out + "/res.bbox.json"));
+  EXPECT_EQ(read_text(out + "/fmt.segm.json"), read_text(out + "/res.segm.json"));
 
   // eval-results evaluates the --out file again without the model: the same metrics.
   const CommandResult again = run_cppdet("eval-results " + shell_quote(fixture("oracle_cases/mask_tiny_r50/config.py")) + " " +
@@ -100,6 +93,15 @@ TEST(TestCommand, EvalFormatShowAndEvalResultsAgreeWithEvalCoco) {
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(metric_line(again.output), metrics);
   EXPECT_EQ(summary_after(again.output, "bbox"), bbox.output);
+}
+
+TEST(TestCommand, FuseConvBnGivesTheSameMetrics) {
+  // Folding the BatchNorms changes the numbers by float rounding only: the metrics agree.
+  const CommandResult plain = run_cppdet("test " + model_args() + " --eval bbox segm" + dataset_args(e2e_ann()));
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  const CommandResult fused = run_cppdet("test " + model_args() + " --fuse-conv-bn --eval bbox segm" + dataset_args(e2e_ann()));
+  ASSERT_EQ(fused.exit_code, 0) << fused.output;
+  EXPECT_EQ(metric_line(fused.output), metric_line(plain.output));
 }
 
 TEST(TestCommand, ErrorsExitNonZeroWithAClearMessage) {
@@ -120,7 +122,7 @@ TEST(TestCommand, ErrorsExitNonZeroWithAClearMessage) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("broken.json"), std::string::npos) << r.output;
   // An image listed but missing on disk: the message names it and no results file is left.
-  json ann = json::parse(slurp(e2e_ann()));
+  json ann = json::parse(read_text(e2e_ann()));
   ann["images"][0]["file_name"] = "nowhere.jpg";
   std::ofstream(out + "/missing_image.json") << ann.dump();
   r = run_cppdet("test " + model_args() + " --eval bbox --out " + shell_quote(out + "/r.json") +

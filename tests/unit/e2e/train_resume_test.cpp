@@ -29,6 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using cppdet::testing::make_temp_dir;
+using cppdet::testing::read_text;
 using cppdet::testing::run_command;
 using cppdet::testing::run_cppdet;
 using cppdet::testing::shell_quote;
@@ -135,13 +136,6 @@ print(json.dumps({
     'momentum_shapes_match': all(
         list(opt['state'][i]['momentum_buffer'].shape) == list(params[i].shape) for i in opt['state'])}))
 )";
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The shared data set and config (made once for the suite).
 class TrainRun : public ::testing::Test {

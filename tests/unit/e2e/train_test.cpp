@@ -16,17 +16,11 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using cppdet::testing::make_temp_dir;
+using cppdet::testing::read_text;
 using cppdet::testing::run_command;
 using cppdet::testing::run_cppdet;
 using cppdet::testing::shell_quote;
 using cppdet::testing::source_dir;
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string cppdet_in(const std::string& dir, const std::string& args) {
   return "cd " + shell_quote(dir) + " && " + shell_quote(cppdet::testing::cppdet_exe()) + " " + args;

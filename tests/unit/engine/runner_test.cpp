@@ -376,12 +376,7 @@ int wait_child(pid_t pid) {
   return status;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using cppdet::testing::read_text;
 
 std::vector<int> logged_epochs(const std::string& log) {
   std::vector<int> epochs;

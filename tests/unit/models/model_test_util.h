@@ -15,13 +15,6 @@
 
 namespace cppdet::testing {
 
-inline std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // The `model` dict of tests/fixtures/configs/visible/<name>.json (mmcv's merged config).
 inline config::Value visible_model_config(const std::string& name) {
   const config::Value cfg = config::value_from_tagged_json(read_text(fixture("configs/visible/" + name + ".json")));

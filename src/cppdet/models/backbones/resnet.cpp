@@ -1,5 +1,6 @@
 #include "cppdet/models/backbones/resnet.h"
 
+#include <c10/core/GradMode.h>
 #include <torch/nn/functional/pooling.h>
 
 #include <algorithm>
@@ -7,9 +8,26 @@
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/models/common/mkldnn_conv.h"
 
 namespace cppdet::models {
 namespace {
+
+// One residual block prepared for MKL-DNN inference (each BatchNorm folded into its conv).
+struct MkldnnBlock {
+  MkldnnConv conv1, conv2, conv3;  // conv3 only in a Bottleneck
+  std::optional<MkldnnConv> downsample;
+  bool bottleneck = false;
+
+  // x, result: MKL-DNN layout.
+  torch::Tensor forward(const torch::Tensor& x) const {
+    torch::Tensor out = conv1(x).relu_();
+    out = conv2(out);
+    if (bottleneck) out = conv3(out.relu_());
+    out.add_(downsample ? (*downsample)(x) : x);
+    return out.relu_();
+  }
+};
 
 torch::nn::Conv2d make_conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t padding,
                             int64_t dilation = 1) {
@@ -30,7 +48,33 @@ torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride, c
   return seq;
 }
 
-class BasicBlockImpl : public torch::nn::Module {
+// The shortcut's conv and its BatchNorm (null when folded already); GN is rejected.
+std::pair<torch::nn::Conv2dImpl*, torch::nn::BatchNorm2dImpl*> downsample_parts(const torch::nn::Sequential& downsample) {
+  auto* conv = downsample->ptr(0)->as<torch::nn::Conv2d>();
+  auto* bn = downsample->size() > 1 ? downsample->ptr(1)->as<torch::nn::BatchNorm2d>() : nullptr;
+  if (downsample->size() > 1 && !bn) throw UserError("only a BatchNorm shortcut can be folded into its conv");
+  return {conv, bn};
+}
+
+std::optional<MkldnnConv> prepare_downsample(const torch::nn::Sequential& downsample) {
+  if (!downsample) return std::nullopt;
+  auto [conv, bn] = downsample_parts(downsample);
+  return MkldnnConv(*conv, bn);
+}
+
+// Folds the shortcut's BatchNorm into its conv: "downsample" becomes the conv alone.
+int64_t fuse_downsample(torch::nn::Module& block, torch::nn::Sequential& downsample) {
+  if (!downsample) return 0;
+  auto [conv, bn] = downsample_parts(downsample);
+  if (!bn || bn->is_training()) return 0;
+  fold_batch_norm_into(*conv, *bn);
+  torch::nn::Sequential conv_only;
+  conv_only->push_back(torch::nn::Conv2d(std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(downsample->ptr(0))));
+  downsample = torch::nn::Sequential(block.replace_module("downsample", conv_only.ptr()));
+  return 1;
+}
+
+class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
  public:
   static constexpr int64_t kExpansion = 1;
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
@@ -47,6 +91,16 @@ class BasicBlockImpl : public torch::nn::Module {
     out += downsample_ ? downsample_->forward(x) : x;
     return torch::relu(out);
   }
+  int64_t fuse_conv_bn() override {
+    return norm1_.fold_into(*this, *conv1_) + norm2_.fold_into(*this, *conv2_) + fuse_downsample(*this, downsample_);
+  }
+  MkldnnBlock prepare_mkldnn() const {
+    MkldnnBlock b;
+    b.conv1 = MkldnnConv(*conv1_, norm1_.batch_norm());
+    b.conv2 = MkldnnConv(*conv2_, norm2_.batch_norm());
+    b.downsample = prepare_downsample(downsample_);
+    return b;
+  }
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
@@ -55,7 +109,7 @@ class BasicBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BasicBlock);
 
-class BottleneckImpl : public torch::nn::Module {
+class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
  public:
   static constexpr int64_t kExpansion = 4;
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
@@ -76,6 +130,19 @@ class BottleneckImpl : public torch::nn::Module {
     out = norm3_.forward(conv3_->forward(out));
     out += downsample_ ? downsample_->forward(x) : x;
     return torch::relu(out);
+  }
+  int64_t fuse_conv_bn() override {
+    return norm1_.fold_into(*this, *conv1_) + norm2_.fold_into(*this, *conv2_) + norm3_.fold_into(*this, *conv3_) +
+           fuse_downsample(*this, downsample_);
+  }
+  MkldnnBlock prepare_mkldnn() const {
+    MkldnnBlock b;
+    b.conv1 = MkldnnConv(*conv1_, norm1_.batch_norm());
+    b.conv2 = MkldnnConv(*conv2_, norm2_.batch_norm());
+    b.conv3 = MkldnnConv(*conv3_, norm3_.batch_norm());
+    b.downsample = prepare_downsample(downsample_);
+    b.bottleneck = true;
+    return b;
   }
 
  private:
@@ -103,6 +170,11 @@ void set_module_frozen(torch::nn::Module& m) {
 }
 
 }  // namespace
+
+struct ResNet::MkldnnPlan {
+  MkldnnConv stem;
+  std::vector<std::vector<MkldnnBlock>> layers;
+};
 
 ResNetOptions ResNetOptions::from_config(const config::Value& cfg, const std::string& path) {
   config::ConfigReader r(cfg, path);
@@ -178,16 +250,59 @@ ResNet::ResNet(ResNetOptions options) : options_(std::move(options)) {
 }
 
 std::vector<torch::Tensor> ResNet::forward(const torch::Tensor& x) {
+  if (mkldnn_plan_ && !is_training() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+      !c10::GradMode::is_enabled())
+    return forward_mkldnn(x);
   torch::Tensor y = torch::relu(norm1_.forward(conv1_->forward(x)));
   y = torch::max_pool2d(y, 3, 2, 1);
   std::vector<torch::Tensor> outs;
   for (size_t i = 0; i < layers_.size(); ++i) {
     y = layers_[i]->forward(y);
-    if (std::find(options_.out_indices.begin(), options_.out_indices.end(), static_cast<int64_t>(i)) !=
-        options_.out_indices.end())
-      outs.push_back(y);
+    if (is_out_index(i)) outs.push_back(y);
   }
   return outs;
+}
+
+bool ResNet::is_out_index(size_t stage) const {
+  return std::find(options_.out_indices.begin(), options_.out_indices.end(), static_cast<int64_t>(stage)) !=
+         options_.out_indices.end();
+}
+
+std::vector<torch::Tensor> ResNet::forward_mkldnn(const torch::Tensor& x) const {
+  torch::Tensor y = mkldnn_plan_->stem(x.contiguous().to_mkldnn()).relu_();
+  y = torch::max_pool2d(y, 3, 2, 1);
+  std::vector<torch::Tensor> outs;
+  for (size_t i = 0; i < mkldnn_plan_->layers.size(); ++i) {
+    for (const MkldnnBlock& block : mkldnn_plan_->layers[i]) y = block.forward(y);
+    if (is_out_index(i)) outs.push_back(y.to_dense());
+  }
+  return outs;
+}
+
+bool ResNet::set_mkldnn_inference(bool on) {
+  mkldnn_plan_.reset();
+  if (!on || is_training() || !mkldnn_available() || options_.norm_cfg.type == "GN" ||
+      !conv1_->weight.device().is_cpu() || conv1_->weight.scalar_type() != torch::kFloat)
+    return false;
+  auto plan = std::make_shared<MkldnnPlan>();
+  plan->stem = MkldnnConv(*conv1_, norm1_.batch_norm());
+  for (const torch::nn::Sequential& layer : layers_) {
+    std::vector<MkldnnBlock> blocks;
+    for (size_t b = 0; b < layer->size(); ++b) {
+      if (const auto* bottleneck = layer->ptr(b)->as<Bottleneck>())
+        blocks.push_back(bottleneck->prepare_mkldnn());
+      else
+        blocks.push_back(layer->ptr(b)->as<BasicBlock>()->prepare_mkldnn());
+    }
+    plan->layers.push_back(std::move(blocks));
+  }
+  mkldnn_plan_ = std::move(plan);
+  return true;
+}
+
+int64_t ResNet::fuse_conv_bn() {
+  // A MKL-DNN plan stays valid: it holds the folded weights already.
+  return norm1_.fold_into(*this, *conv1_) ? 1 : 0;
 }
 
 std::vector<int64_t> ResNet::out_channels() const {
@@ -198,6 +313,7 @@ std::vector<int64_t> ResNet::out_channels() const {
 
 void ResNet::train(bool on) {
   torch::nn::Module::train(on);
+  if (on) mkldnn_plan_.reset();
   if (options_.frozen_stages >= 0) {
     set_module_frozen(*conv1_);
     for (const auto& child : named_children())

@@ -5,6 +5,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,13 +35,23 @@ struct ResNetOptions {
   static ResNetOptions from_config(const config::Value& cfg, const std::string& path);
 };
 
-class ResNet : public Backbone {
+class ResNet : public Backbone, public FusesConvBn {
  public:
   explicit ResNet(ResNetOptions options);
   std::vector<torch::Tensor> forward(const torch::Tensor& x) override;
   std::vector<int64_t> out_channels() const override;
-  // Applies frozen_stages and norm_eval on top of Module::train.
+  // Applies frozen_stages and norm_eval on top of Module::train; train(true) also drops the
+  // MKL-DNN inference path.
   void train(bool on = true) override;
+  // MKL-DNN inference: each conv with its BatchNorm folded in and its weight reordered once
+  // (copied from the current weights: turn it on after loading them); forward then keeps the
+  // activations in MKL-DNN layout from the stem to each returned stage, which comes back dense.
+  // Taken only in eval mode, for float CPU input, without autograd; otherwise forward runs the
+  // modules. Not available (false) in training mode, for GN, non-CPU or non-float weights, or
+  // without MKL-DNN.
+  bool set_mkldnn_inference(bool on) override;
+  // The stem's conv1/bn1 (the blocks fold their own pairs).
+  int64_t fuse_conv_bn() override;
   const ResNetOptions& options() const { return options_; }
 
  private:
@@ -49,6 +60,11 @@ class ResNet : public Backbone {
   NormLayer norm1_;
   std::vector<torch::nn::Sequential> layers_;
   std::vector<int64_t> stage_channels_;
+  struct MkldnnPlan;
+  std::shared_ptr<const MkldnnPlan> mkldnn_plan_;
+
+  bool is_out_index(size_t stage) const;
+  std::vector<torch::Tensor> forward_mkldnn(const torch::Tensor& x) const;
 };
 
 }  // namespace cppdet::models

@@ -21,7 +21,8 @@ std::optional<NormConfig> NormConfig::from_config(const config::Value* node, con
 }
 
 NormLayer::NormLayer(torch::nn::Module& parent, const std::string& name, const NormConfig& cfg,
-                     int64_t channels) {
+                     int64_t channels)
+    : name_(name) {
   if (cfg.type == "GN") {
     gn_ = parent.register_module(name, torch::nn::GroupNorm(
         torch::nn::GroupNormOptions(cfg.num_groups, channels).eps(cfg.eps)));
@@ -36,7 +37,16 @@ NormLayer::NormLayer(torch::nn::Module& parent, const std::string& name, const N
 }
 
 torch::Tensor NormLayer::forward(const torch::Tensor& x) {
-  return bn_ ? bn_->forward(x) : gn_->forward(x);
+  if (bn_) return bn_->forward(x);
+  return gn_ ? gn_->forward(x) : x;
+}
+
+bool NormLayer::fold_into(torch::nn::Module& parent, torch::nn::Conv2dImpl& conv) {
+  if (!bn_ || bn_->is_training()) return false;
+  fold_batch_norm_into(conv, *bn_);
+  parent.unregister_module(name_);
+  bn_ = torch::nn::BatchNorm2d(nullptr);
+  return true;
 }
 
 ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& o) : relu_(o.relu) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cppdet/config/value.h"
+#include "cppdet/models/common/fuse_conv_bn.h"
 
 namespace cppdet::models {
 
@@ -27,16 +28,24 @@ struct NormConfig {
   std::string abbr() const { return type == "GN" ? "gn" : "bn"; }
 };
 
-// One normalisation layer registered in `parent` under `name`.
+// One normalisation layer registered in `parent` under `name`. After fold_into it is gone and
+// forward returns its input.
 class NormLayer {
  public:
   NormLayer() = default;
   NormLayer(torch::nn::Module& parent, const std::string& name, const NormConfig& cfg, int64_t channels);
   torch::Tensor forward(const torch::Tensor& x);
   bool is_batch_norm() const { return !bn_.is_empty(); }
+  // The BatchNorm, or null for GN, no norm or a folded one.
+  const torch::nn::BatchNorm2dImpl* batch_norm() const { return bn_.is_empty() ? nullptr : bn_.get(); }
   explicit operator bool() const { return !bn_.is_empty() || !gn_.is_empty(); }
+  // Folds a BatchNorm into `conv`, the convolution before it, and unregisters it from `parent`
+  // (fuse_conv_bn.h). Returns false, changing nothing, for GN, no norm or a BatchNorm in
+  // training mode (its batch statistics are not fixed).
+  bool fold_into(torch::nn::Module& parent, torch::nn::Conv2dImpl& conv);
 
  private:
+  std::string name_;
   torch::nn::BatchNorm2d bn_{nullptr};
   torch::nn::GroupNorm gn_{nullptr};
 };
@@ -53,10 +62,11 @@ struct ConvModuleOptions {
 };
 
 // mmcv ConvModule with order (conv, norm, act).
-class ConvModuleImpl : public torch::nn::Module {
+class ConvModuleImpl : public torch::nn::Module, public FusesConvBn {
  public:
   explicit ConvModuleImpl(const ConvModuleOptions& options);
   torch::Tensor forward(const torch::Tensor& x);
+  int64_t fuse_conv_bn() override { return norm_.fold_into(*this, *conv) ? 1 : 0; }
 
   torch::nn::Conv2d conv{nullptr};
 
