@@ -5,9 +5,10 @@
 // layout from the stem to each returned stage (dense again from the neck on). Detections agree
 // with the plain modules up to float rounding (the folding changes the order of operations).
 //
-// The path copies the weights when it is turned on: turn it on after loading a checkpoint, and
-// again after changing weights. train(true) drops it; it is only taken in eval mode, for float
-// CPU input, without autograd (simple_test), so training and CUDA never use it.
+// The path copies the weights when it is turned on, and again on the next forward after they
+// change (load_state_dict, in-place edits, moves). train(true) drops it; it is only taken in
+// eval mode, for float CPU input, without autograd (simple_test), so training and CUDA never
+// use it.
 #include <torch/nn/module.h>
 
 #include <cstdint>

@@ -147,10 +147,26 @@ TEST(MkldnnInference, IsNeverUsedForTrainingOrWithAutograd) {
   net->eval();
   torch::NoGradGuard no_grad;
   const std::vector<torch::Tensor> ref = net->forward(x);  // train(true) dropped the path
-  // The path copies the weights it is given: changed weights need it turned on again.
   ASSERT_EQ(set_mkldnn_inference(*net, true), 1);
   expect_features_close(net->forward(x), ref);
   EXPECT_EQ(set_mkldnn_inference(*net, false), 0);
+}
+
+TEST(MkldnnInference, SeesWeightsChangedAfterItWasTurnedOn) {
+  if (!mkldnn_available()) GTEST_SKIP() << "LibTorch built without MKL-DNN";
+  std::shared_ptr<ResNet> net = random_resnet(18);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::randn({1, 3, 64, 64});
+  ASSERT_EQ(set_mkldnn_inference(*net, true), 1);
+  const std::vector<torch::Tensor> before = net->forward(x);
+  // As load_state_dict does: in-place changes of a conv weight and a BN statistic.
+  net->named_parameters()["layer2.0.conv1.weight"].mul_(-1.5);
+  net->named_buffers()["layer3.1.bn2.running_var"].mul_(4.0);
+  const std::vector<torch::Tensor> after = net->forward(x);
+  set_mkldnn_inference(*net, false);
+  const std::vector<torch::Tensor> plain = net->forward(x);  // the modules, new weights
+  expect_features_close(after, plain);
+  EXPECT_GT((plain[3] - before[3]).abs().max().item<double>(), 1e-2 * before[3].abs().max().item<double>());
 }
 
 }  // namespace

@@ -11,10 +11,10 @@
 #include "cppdet/models/common/mkldnn_conv.h"
 
 namespace cppdet::models {
-namespace {
 
 // One residual block prepared for MKL-DNN inference (each BatchNorm folded into its conv).
-struct MkldnnBlock {
+// Outside the anonymous namespace: ResNet::MkldnnPlan holds it.
+struct ResNetMkldnnBlock {
   MkldnnConv conv1, conv2, conv3;  // conv3 only in a Bottleneck
   std::optional<MkldnnConv> downsample;
   bool bottleneck = false;
@@ -28,6 +28,8 @@ struct MkldnnBlock {
     return out.relu_();
   }
 };
+
+namespace {
 
 torch::nn::Conv2d make_conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t padding,
                             int64_t dilation = 1) {
@@ -94,8 +96,8 @@ class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
   int64_t fuse_conv_bn() override {
     return norm1_.fold_into(*this, *conv1_) + norm2_.fold_into(*this, *conv2_) + fuse_downsample(*this, downsample_);
   }
-  MkldnnBlock prepare_mkldnn() const {
-    MkldnnBlock b;
+  ResNetMkldnnBlock prepare_mkldnn() const {
+    ResNetMkldnnBlock b;
     b.conv1 = MkldnnConv(*conv1_, norm1_.batch_norm());
     b.conv2 = MkldnnConv(*conv2_, norm2_.batch_norm());
     b.downsample = prepare_downsample(downsample_);
@@ -135,8 +137,8 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
     return norm1_.fold_into(*this, *conv1_) + norm2_.fold_into(*this, *conv2_) + norm3_.fold_into(*this, *conv3_) +
            fuse_downsample(*this, downsample_);
   }
-  MkldnnBlock prepare_mkldnn() const {
-    MkldnnBlock b;
+  ResNetMkldnnBlock prepare_mkldnn() const {
+    ResNetMkldnnBlock b;
     b.conv1 = MkldnnConv(*conv1_, norm1_.batch_norm());
     b.conv2 = MkldnnConv(*conv2_, norm2_.batch_norm());
     b.conv3 = MkldnnConv(*conv3_, norm3_.batch_norm());
@@ -173,7 +175,7 @@ void set_module_frozen(torch::nn::Module& m) {
 
 struct ResNet::MkldnnPlan {
   MkldnnConv stem;
-  std::vector<std::vector<MkldnnBlock>> layers;
+  std::vector<std::vector<ResNetMkldnnBlock>> layers;
 };
 
 ResNetOptions ResNetOptions::from_config(const config::Value& cfg, const std::string& path) {
@@ -208,8 +210,8 @@ ResNetOptions ResNetOptions::from_config(const config::Value& cfg, const std::st
       throw ConfigError(c.path_of("type") + ": only Conv2d is supported");
     c.finish();
   }
-  if (const config::Value* v = r.get_optional("dcn")) throw ConfigError(r.path_of("dcn") + ": deformable convolution is not supported");
-  if (const config::Value* v = r.get_optional("plugins")) throw ConfigError(r.path_of("plugins") + ": plugins are not supported");
+  if (r.get_optional("dcn")) throw ConfigError(r.path_of("dcn") + ": deformable convolution is not supported");
+  if (r.get_optional("plugins")) throw ConfigError(r.path_of("plugins") + ": plugins are not supported");
   if (const config::Value* v = r.get_optional("stage_with_dcn")) (void)v;
   r.get_bool("with_cp", false);  // gradient checkpointing changes memory only
   o.zero_init_residual = r.get_bool("zero_init_residual", true);
@@ -251,8 +253,10 @@ ResNet::ResNet(ResNetOptions options) : options_(std::move(options)) {
 
 std::vector<torch::Tensor> ResNet::forward(const torch::Tensor& x) {
   if (mkldnn_plan_ && !is_training() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
-      !c10::GradMode::is_enabled())
-    return forward_mkldnn(x);
+      !c10::GradMode::is_enabled()) {
+    if (mkldnn_weights_ != weights_fingerprint()) set_mkldnn_inference(true);  // weights changed: copy them again
+    if (mkldnn_plan_) return forward_mkldnn(x);
+  }
   torch::Tensor y = torch::relu(norm1_.forward(conv1_->forward(x)));
   y = torch::max_pool2d(y, 3, 2, 1);
   std::vector<torch::Tensor> outs;
@@ -273,7 +277,7 @@ std::vector<torch::Tensor> ResNet::forward_mkldnn(const torch::Tensor& x) const 
   y = torch::max_pool2d(y, 3, 2, 1);
   std::vector<torch::Tensor> outs;
   for (size_t i = 0; i < mkldnn_plan_->layers.size(); ++i) {
-    for (const MkldnnBlock& block : mkldnn_plan_->layers[i]) y = block.forward(y);
+    for (const ResNetMkldnnBlock& block : mkldnn_plan_->layers[i]) y = block.forward(y);
     if (is_out_index(i)) outs.push_back(y.to_dense());
   }
   return outs;
@@ -287,7 +291,7 @@ bool ResNet::set_mkldnn_inference(bool on) {
   auto plan = std::make_shared<MkldnnPlan>();
   plan->stem = MkldnnConv(*conv1_, norm1_.batch_norm());
   for (const torch::nn::Sequential& layer : layers_) {
-    std::vector<MkldnnBlock> blocks;
+    std::vector<ResNetMkldnnBlock> blocks;
     for (size_t b = 0; b < layer->size(); ++b) {
       if (const auto* bottleneck = layer->ptr(b)->as<Bottleneck>())
         blocks.push_back(bottleneck->prepare_mkldnn());
@@ -297,7 +301,16 @@ bool ResNet::set_mkldnn_inference(bool on) {
     plan->layers.push_back(std::move(blocks));
   }
   mkldnn_plan_ = std::move(plan);
+  mkldnn_weights_ = weights_fingerprint();
   return true;
+}
+
+int64_t ResNet::weights_fingerprint() const {
+  int64_t fingerprint = 0;
+  for (const std::vector<torch::Tensor>& tensors : {parameters(), buffers()})
+    for (const torch::Tensor& t : tensors)
+      fingerprint += static_cast<int64_t>(t._version()) + static_cast<int64_t>(reinterpret_cast<intptr_t>(t.data_ptr()));
+  return fingerprint;
 }
 
 int64_t ResNet::fuse_conv_bn() {

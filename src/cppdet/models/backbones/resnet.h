@@ -44,8 +44,9 @@ class ResNet : public Backbone, public FusesConvBn {
   // MKL-DNN inference path.
   void train(bool on = true) override;
   // MKL-DNN inference: each conv with its BatchNorm folded in and its weight reordered once
-  // (copied from the current weights: turn it on after loading them); forward then keeps the
-  // activations in MKL-DNN layout from the stem to each returned stage, which comes back dense.
+  // (copies of the current weights; forward copies them again when the weights have changed
+  // since, e.g. by load_state_dict); forward then keeps the activations in MKL-DNN layout from
+  // the stem to each returned stage, which comes back dense.
   // Taken only in eval mode, for float CPU input, without autograd; otherwise forward runs the
   // modules. Not available (false) in training mode, for GN, non-CPU or non-float weights, or
   // without MKL-DNN.
@@ -62,7 +63,11 @@ class ResNet : public Backbone, public FusesConvBn {
   std::vector<int64_t> stage_channels_;
   struct MkldnnPlan;
   std::shared_ptr<const MkldnnPlan> mkldnn_plan_;
+  int64_t mkldnn_weights_ = 0;  // weights_fingerprint() when the plan was made
 
+  // Changes when any parameter or buffer is modified in place (its version counter) or
+  // replaced (its storage address).
+  int64_t weights_fingerprint() const;
   bool is_out_index(size_t stage) const;
   std::vector<torch::Tensor> forward_mkldnn(const torch::Tensor& x) const;
 };
