@@ -79,19 +79,11 @@ TEST(CocoJson, LoadResSegmBranchTakesAreaAndBoxFromTheMask) {
   EXPECT_FALSE(d.iscrowd);
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const FileFormatError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::user_error_of;  // FileFormatError is a UserError
 
 TEST(CocoJson, ResultOnUnknownImageNamesTheId) {
   const CocoGroundTruth gt = parse_coco_ground_truth(kGt, "gt.json");
-  const std::string msg = error_of([&] {
+  const std::string msg = user_error_of([&] {
     parse_coco_results(R"([{"image_id": 7, "category_id": 3, "bbox": [0,0,1,1], "score": 1},
                            {"image_id": 123, "category_id": 3, "bbox": [0,0,1,1], "score": 1}])",
                        "dt.json", gt);
@@ -101,28 +93,28 @@ TEST(CocoJson, ResultOnUnknownImageNamesTheId) {
 }
 
 TEST(CocoJson, NotCocoAndMalformedJsonAreFileFormatErrors) {
-  EXPECT_NE(error_of([] { parse_coco_ground_truth("[1, 2]", "x.json"); }).find("x.json: not a COCO annotation file"),
+  EXPECT_NE(user_error_of([] { parse_coco_ground_truth("[1, 2]", "x.json"); }).find("x.json: not a COCO annotation file"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_coco_ground_truth(R"({"foo": 1})", "x.json"); }).find("no \"images\""), std::string::npos);
-  EXPECT_NE(error_of([] { parse_coco_ground_truth(R"({"images": 3})", "x.json"); }).find("\"images\" is not a list"),
+  EXPECT_NE(user_error_of([] { parse_coco_ground_truth(R"({"foo": 1})", "x.json"); }).find("no \"images\""), std::string::npos);
+  EXPECT_NE(user_error_of([] { parse_coco_ground_truth(R"({"images": 3})", "x.json"); }).find("\"images\" is not a list"),
             std::string::npos);
-  const std::string bad = error_of([] { parse_coco_ground_truth("{\"images\": [\n{\"id\": 1,}]}", "x.json"); });
+  const std::string bad = user_error_of([] { parse_coco_ground_truth("{\"images\": [\n{\"id\": 1,}]}", "x.json"); });
   EXPECT_NE(bad.find("x.json:2:"), std::string::npos) << bad;
   EXPECT_NE(bad.find("malformed JSON (byte"), std::string::npos) << bad;
-  EXPECT_NE(error_of([] { parse_coco_ground_truth("", "x.json"); }).find("x.json:1:1: malformed JSON"), std::string::npos);
-  const std::string bbox = error_of([] {
+  EXPECT_NE(user_error_of([] { parse_coco_ground_truth("", "x.json"); }).find("x.json:1:1: malformed JSON"), std::string::npos);
+  const std::string bbox = user_error_of([] {
     parse_coco_ground_truth(R"({"images": [], "annotations": [{"id": 1}, {"id": 2, "bbox": [1, 2, 3]}]})", "x.json");
   });
   EXPECT_NE(bbox.find("x.json: annotations[1].bbox"), std::string::npos) << bbox;
-  const std::string id = error_of([] { parse_coco_ground_truth(R"({"images": [{"id": "abc"}]})", "x.json"); });
+  const std::string id = user_error_of([] { parse_coco_ground_truth(R"({"images": [{"id": "abc"}]})", "x.json"); });
   EXPECT_NE(id.find("images[0].id"), std::string::npos) << id;
   const CocoGroundTruth gt = parse_coco_ground_truth(kGt, "gt.json");
-  EXPECT_NE(error_of([&] { parse_coco_results(R"({"images": []})", "dt.json", gt); }).find("not a COCO results file"),
+  EXPECT_NE(user_error_of([&] { parse_coco_results(R"({"images": []})", "dt.json", gt); }).find("not a COCO results file"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { parse_coco_results(R"([{"image_id": 7, "category_id": 1, "bbox": [0,0,1,1]}])", "dt.json", gt); })
+  EXPECT_NE(user_error_of([&] { parse_coco_results(R"([{"image_id": 7, "category_id": 1, "bbox": [0,0,1,1]}])", "dt.json", gt); })
                 .find("no \"score\""),
             std::string::npos);
-  EXPECT_NE(error_of([] { load_coco_ground_truth("/nonexistent/gt.json"); }).find("/nonexistent/gt.json"),
+  EXPECT_NE(user_error_of([] { load_coco_ground_truth("/nonexistent/gt.json"); }).find("/nonexistent/gt.json"),
             std::string::npos);
 }
 
