@@ -2,11 +2,13 @@
 // norms (shared/oracle/train), `cppdet train`'s first logged losses, and the quick-start run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
 
 #include "support/test_support.h"
 
@@ -89,14 +91,32 @@ std::string case_copy(const std::string& name) {
 
 class TrainParity : public ::testing::TestWithParam<std::string> {};
 
+// The oracle's numbers were computed by oneDNN's AVX2 convolution kernels with 2 threads (the
+// machine that made them had no AVX-512). Capping oneDNN at AVX2 here reproduces that
+// arithmetic: cppdet then matches MMDetection bit for bit (measured difference 0.0 for every
+// loss, gradient norm and step-2 term). With a CPU's native AVX-512 kernels the convolutions
+// round differently (~1e-6), and this case's ReLU-gated gradients turn that into up to 1.7e-3
+// for backbone.layer2.0.conv1 (test_models TrainParity runs that way, with wider bounds).
+bool cpu_has_avx2() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("flags", 0) == 0) return (line + " ").find(" avx2 ") != std::string::npos;
+  return false;
+}
+
 TEST_P(TrainParity, TrainStepMatchesMmdetection) {
   const std::string dir = case_copy(GetParam());
   if (dir.empty()) GTEST_SKIP() << "training oracle case " << GetParam() << " not available";
-  auto r = run_command(cppdet_in(dir, "train-step train_config.py checkpoint.pth --steps 2 --out steps.json"));
+  if (!cpu_has_avx2()) GTEST_SKIP() << "the oracle's arithmetic needs oneDNN's AVX2 kernels; this CPU has no AVX2";
+  auto r = run_command("cd " + shell_quote(dir) + " && ONEDNN_MAX_CPU_ISA=AVX2 CPPDET_NUM_THREADS=2 " +
+                       shell_quote(cppdet::testing::cppdet_exe()) +
+                       " train-step train_config.py checkpoint.pth --steps 2 --out steps.json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const Json expected = Json::parse(read_text(dir + "/expected.json"));
   const Json steps = Json::parse(read_text(dir + "/steps.json"))["steps"];
   ASSERT_EQ(steps.size(), 2u);
+  // The bounds: step 1's terms 1e-4, the listed gradient norms 1e-3, step 2's terms 1e-3.
   for (const auto& [key, value] : expected["forward1"]["log_vars"].items()) {
     const Json& got = key == "loss" ? steps[0]["loss"] : steps[0]["losses"][key];
     ASSERT_TRUE(got.is_number()) << "step 1 lacks " << key;
@@ -106,22 +126,14 @@ TEST_P(TrainParity, TrainStepMatchesMmdetection) {
   for (const auto& [name, norm] : expected["grad_norms"].items()) {
     if (std::find(missing.begin(), missing.end(), name) != missing.end()) continue;
     ASSERT_TRUE(steps[0]["grad_norms"].contains(name)) << "no gradient for " << name;
-    // The target is 1e-3 everywhere; the first trainable backbone stages reach 1.7e-3
-    // (float summation order of the MKL-DNN convolution backward), as in test_models.
-    const bool early_backbone = name.rfind("backbone.layer2", 0) == 0 || name.rfind("backbone.layer3", 0) == 0;
-    expect_rel(steps[0]["grad_norms"][name].get<double>(), norm.get<double>(), early_backbone ? 3e-3 : 1e-3,
-               "grad norm " + name);
+    expect_rel(steps[0]["grad_norms"][name].get<double>(), norm.get<double>(), 1e-3, "grad norm " + name);
   }
   for (const std::string& frozen : expected.value("requires_grad_false", std::vector<std::string>{}))
     EXPECT_FALSE(steps[0]["grad_norms"].contains(frozen)) << frozen << " is frozen but got a gradient";
   for (const auto& [key, value] : expected["forward2"]["log_vars"].items()) {
     const Json& got = key == "loss" ? steps[1]["loss"] : steps[1]["losses"][key];
     ASSERT_TRUE(got.is_number()) << "step 2 lacks " << key;
-    // Step 2 follows an lr-0.02 step that more than doubles the loss and amplifies the step-1
-    // gradient noise: measured up to 4.5e-3 relative (target 1e-3), and the mask case's
-    // loss_bbox moves 11.5 % because one RCNN positive drops out (test_models TrainParity).
-    const double tol = key == "loss_bbox" ? 0.2 : key == "acc" ? 2e-2 : 1e-2;
-    expect_rel(got.get<double>(), value.get<double>(), tol, "step 2 " + key);
+    expect_rel(got.get<double>(), value.get<double>(), 1e-3, "step 2 " + key);
   }
 }
 
