@@ -19,6 +19,7 @@
 //               masks pasted at the original size)
 //   model-only: from the preprocessed batch to the same final result
 #include <ATen/Parallel.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -33,7 +34,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -149,29 +149,16 @@ void print_row(const char* what, const json& c, const json& t, const char* key) 
 
 int main(int argc, char** argv) {
   Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--threads") args.threads = std::stoi(value());
-    else if (a == "--iters") args.iters = std::stoi(value());
-    else if (a == "--warmup") args.warmup = std::stoi(value());
-    else if (a == "--image") args.image = value();
-    else if (a == "--python") args.python = value();
-    else if (a == "--source-dir") args.source_dir = value();
-    else if (a == "--worker") args.worker = value();
-    else if (a == "--models") {
-      args.models.clear();
-      std::stringstream ss(value());
-      for (std::string m; std::getline(ss, m, ',');) args.models.push_back(m);
-    } else {
-      std::cerr << "usage: bench_inference [--threads N] [--iters K] [--warmup W] [--image F] [--models faster,mask] "
-                   "[--python PY] [--source-dir REPO]\n";
-      return 2;
-    }
-  }
+  CLI::App app{"inference latency and peak RSS of cppdet against torchvision, same machine and threads"};
+  app.add_option("--threads", args.threads, "intra-op threads")->capture_default_str();
+  app.add_option("--iters", args.iters, "timed iterations")->capture_default_str();
+  app.add_option("--warmup", args.warmup, "untimed iterations first")->capture_default_str();
+  app.add_option("--image", args.image, "input image")->capture_default_str();
+  app.add_option("--models", args.models, "faster and/or mask")->delimiter(',')->capture_default_str();
+  app.add_option("--python", args.python, "Python with torchvision, for the peer")->capture_default_str();
+  app.add_option("--source-dir", args.source_dir, "the repository root (configs/, bench/)")->capture_default_str();
+  app.add_option("--worker", args.worker, "internal: run the cppdet side for this model")->group("");
+  CLI11_PARSE(app, argc, argv);
   if (!args.worker.empty()) return run_worker(args);
 
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();

@@ -29,6 +29,7 @@
 //   fresh process after an untimed pass that warms the file cache.
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -43,7 +44,6 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -286,40 +286,23 @@ void print_ops(const char* side, const json& ops) {
                 op["name"].get<std::string>().c_str());
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--what") args.what = split(value());
-    else if (a == "--threads") args.threads = std::stoi(value());
-    else if (a == "--iters") args.iters = std::stoi(value());
-    else if (a == "--warmup") args.warmup = std::stoi(value());
-    else if (a == "--profile") args.profile = true;
-    else if (a == "--python") args.python = value();
-    else if (a == "--source-dir") args.source_dir = value();
-    else if (a == "--loader-data") args.loader_data = value();
-    else if (a == "--loader-images") args.loader_images = std::stoi(value());
-    else if (a == "--worker") args.worker = value();
-    else if (a == "--loader-ann") args.loader_ann = value();
-    else {
-      std::cerr << "usage: bench_train_step [--what step,loader] [--threads N] [--iters K] [--warmup W] [--profile] "
-                   "[--python PY] [--source-dir REPO] [--loader-data BALLOON_DIR] [--loader-images N]\n";
-      return 2;
-    }
-  }
+  CLI::App app{"one Faster R-CNN training step and the train data loader, cppdet against torchvision"};
+  app.add_option("--what", args.what, "step and/or loader")->delimiter(',')->capture_default_str();
+  app.add_option("--threads", args.threads, "intra-op threads")->capture_default_str();
+  app.add_option("--iters", args.iters, "timed iterations")->capture_default_str();
+  app.add_option("--warmup", args.warmup, "untimed iterations first")->capture_default_str();
+  app.add_flag("--profile", args.profile, "print the slowest operators of both sides");
+  app.add_option("--python", args.python, "Python with torchvision, for the peer")->capture_default_str();
+  app.add_option("--source-dir", args.source_dir, "the repository root (bench/)")->capture_default_str();
+  app.add_option("--loader-data", args.loader_data, "balloon dataset folder for the loader")->capture_default_str();
+  app.add_option("--loader-images", args.loader_images, "images through the loader (0: all)")->capture_default_str();
+  app.add_option("--worker", args.worker, "internal: \"step\" or \"loader:<workers>\"")->group("");
+  app.add_option("--loader-ann", args.loader_ann, "internal: the converted annotation file")->group("");
+  CLI11_PARSE(app, argc, argv);
   if (args.worker == "step") return run_step_worker(args);
   if (args.worker.rfind("loader:", 0) == 0) return run_loader_worker(args, std::stoll(args.worker.substr(7)));
 

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -85,6 +86,46 @@ std::string read_text(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+const std::map<std::string, std::string>& shipped_configs() {
+  static const std::map<std::string, std::string> m = {
+      {"faster_rcnn_r50_fpn_1x_coco", "faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py"},
+      {"faster_rcnn_r50_fpn_2x_coco", "faster_rcnn/faster_rcnn_r50_fpn_2x_coco.py"},
+      {"faster_rcnn_r50_caffe_fpn_1x_coco", "faster_rcnn/faster_rcnn_r50_caffe_fpn_1x_coco.py"},
+      {"faster_rcnn_r50_fpn_1x_voc0712", "pascal_voc/faster_rcnn_r50_fpn_1x_voc0712.py"},
+      {"mask_rcnn_r50_fpn_1x_coco", "mask_rcnn/mask_rcnn_r50_fpn_1x_coco.py"},
+      {"mask_rcnn_r50_caffe_fpn_1x_coco", "mask_rcnn/mask_rcnn_r50_caffe_fpn_1x_coco.py"},
+      {"mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco", "mask_rcnn/mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco.py"},
+      {"mask_rcnn_r50_caffe_fpn_mstrain-poly_3x_coco", "mask_rcnn/mask_rcnn_r50_caffe_fpn_mstrain-poly_3x_coco.py"},
+      {"mask_rcnn_r50_fpn_1x_cityscapes", "cityscapes/mask_rcnn_r50_fpn_1x_cityscapes.py"},
+      {"mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_balloon", "balloon/mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_balloon.py"},
+      {"retinanet_r50_fpn_1x_coco", "retinanet/retinanet_r50_fpn_1x_coco.py"},
+  };
+  return m;
+}
+
+std::vector<std::string> json_logs(const std::string& work_dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(work_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 9 && name.substr(name.size() - 9) == ".log.json") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<nlohmann::json> log_records(const std::string& log_json) {
+  std::vector<nlohmann::json> out;
+  const std::string text = read_text(log_json);
+  const size_t complete = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+  std::istringstream lines(text.substr(0, complete));
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("mode")) out.push_back(std::move(j));
+  }
+  return out;
 }
 
 }  // namespace cppdet::testing

@@ -1,6 +1,9 @@
 #pragma once
 // Helpers shared by the test suites.
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cppdet/core/error.h"
 
@@ -29,6 +32,16 @@ CommandResult run_cppdet(const std::string& args);
 std::string read_text(const std::string& path);
 // Quotes a string for /bin/sh.
 std::string shell_quote(const std::string& s);
+
+// The shipped configs with an mmcv-merged oracle: oracle name
+// (tests/fixtures/configs/visible/<name>.json) -> path under configs/.
+const std::map<std::string, std::string>& shipped_configs();
+
+// A work dir's *.log.json files, oldest (smallest timestamp) first.
+std::vector<std::string> json_logs(const std::string& work_dir);
+// The records of a JSON log that have a "mode" (the meta line has none); complete lines only,
+// since the file may be mid-write.
+std::vector<nlohmann::json> log_records(const std::string& log_json);
 
 // The message of the UserError that `f()` throws, or "" when it throws none.
 template <typename F>

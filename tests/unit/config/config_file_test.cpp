@@ -19,28 +19,11 @@ namespace fs = std::filesystem;
 using testing::first_difference;
 
 using cppdet::testing::read_text;
+using cppdet::testing::shipped_configs;
 
 void write_text(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << text;
-}
-
-// Oracle name (tests/fixtures/configs/visible/<name>.json) -> shipped config under configs/.
-const std::map<std::string, std::string>& shipped_configs() {
-  static const std::map<std::string, std::string> m = {
-      {"faster_rcnn_r50_fpn_1x_coco", "faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py"},
-      {"faster_rcnn_r50_fpn_2x_coco", "faster_rcnn/faster_rcnn_r50_fpn_2x_coco.py"},
-      {"faster_rcnn_r50_caffe_fpn_1x_coco", "faster_rcnn/faster_rcnn_r50_caffe_fpn_1x_coco.py"},
-      {"faster_rcnn_r50_fpn_1x_voc0712", "pascal_voc/faster_rcnn_r50_fpn_1x_voc0712.py"},
-      {"mask_rcnn_r50_fpn_1x_coco", "mask_rcnn/mask_rcnn_r50_fpn_1x_coco.py"},
-      {"mask_rcnn_r50_caffe_fpn_1x_coco", "mask_rcnn/mask_rcnn_r50_caffe_fpn_1x_coco.py"},
-      {"mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco", "mask_rcnn/mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco.py"},
-      {"mask_rcnn_r50_caffe_fpn_mstrain-poly_3x_coco", "mask_rcnn/mask_rcnn_r50_caffe_fpn_mstrain-poly_3x_coco.py"},
-      {"mask_rcnn_r50_fpn_1x_cityscapes", "cityscapes/mask_rcnn_r50_fpn_1x_cityscapes.py"},
-      {"mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_balloon", "balloon/mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_balloon.py"},
-      {"retinanet_r50_fpn_1x_coco", "retinanet/retinanet_r50_fpn_1x_coco.py"},
-  };
-  return m;
 }
 
 TEST(ShippedConfigs, EveryOracleConfigIsShipped) {

@@ -8,6 +8,7 @@
 #include "cppdet/data/converters/voc_to_coco.h"
 #include "cppdet/data/datasets/cityscapes_dataset.h"
 #include "cppdet/data/datasets/coco_dataset.h"
+#include "cppdet/data/datasets/voc_dataset.h"
 #include "support/test_support.h"
 
 namespace cppdet::data::converters {
@@ -42,7 +43,7 @@ TEST(ConvertedDatasets, VocAsCocoDataset) {
   const std::string out = cppdet::testing::make_temp_dir("ds-voc") + "/voc07_trainval.json";
   for (const VocDataset& d : all)
     if (d.name == "voc07_trainval") write_json_file(out, d.coco);
-  const auto ds = CocoDataset::create(test_options(out, voc_class_names()));
+  const auto ds = CocoDataset::create(test_options(out, voc_classes()));
   ASSERT_EQ(ds->size(), 2u);
   const AnnInfo a = ds->ann_info(1);
   ASSERT_EQ(a.bboxes.size(0), 2);  // tvmonitor, bird

@@ -17,30 +17,14 @@ using cppdet::testing::fixture;
 using cppdet::testing::read_text;
 using cppdet::testing::run_cppdet;
 using cppdet::testing::shell_quote;
+using cppdet::testing::shipped_configs;
 using cppdet::testing::source_dir;
 
 // Canonical text of a JSON document: key order kept, 1 and 1.0 written differently.
 std::string canonical(const std::string& json_text) { return OrderedJson::parse(json_text).dump(1); }
 
-const std::vector<std::pair<std::string, std::string>>& shipped() {
-  static const std::vector<std::pair<std::string, std::string>> v = {
-      {"faster_rcnn_r50_fpn_1x_coco", "faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py"},
-      {"faster_rcnn_r50_fpn_2x_coco", "faster_rcnn/faster_rcnn_r50_fpn_2x_coco.py"},
-      {"faster_rcnn_r50_caffe_fpn_1x_coco", "faster_rcnn/faster_rcnn_r50_caffe_fpn_1x_coco.py"},
-      {"faster_rcnn_r50_fpn_1x_voc0712", "pascal_voc/faster_rcnn_r50_fpn_1x_voc0712.py"},
-      {"mask_rcnn_r50_fpn_1x_coco", "mask_rcnn/mask_rcnn_r50_fpn_1x_coco.py"},
-      {"mask_rcnn_r50_caffe_fpn_1x_coco", "mask_rcnn/mask_rcnn_r50_caffe_fpn_1x_coco.py"},
-      {"mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco", "mask_rcnn/mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco.py"},
-      {"mask_rcnn_r50_caffe_fpn_mstrain-poly_3x_coco", "mask_rcnn/mask_rcnn_r50_caffe_fpn_mstrain-poly_3x_coco.py"},
-      {"mask_rcnn_r50_fpn_1x_cityscapes", "cityscapes/mask_rcnn_r50_fpn_1x_cityscapes.py"},
-      {"mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_balloon", "balloon/mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_balloon.py"},
-      {"retinanet_r50_fpn_1x_coco", "retinanet/retinanet_r50_fpn_1x_coco.py"},
-  };
-  return v;
-}
-
 TEST(PrintConfig, OrderedJsonEqualsMmcvMerge) {
-  for (const auto& [name, relative] : shipped()) {
+  for (const auto& [name, relative] : shipped_configs()) {
     auto r = run_cppdet("print-config " + shell_quote(source_dir() + "/configs/" + relative) + " --format json");
     ASSERT_EQ(r.exit_code, 0) << name << ": " << r.output;
     EXPECT_EQ(canonical(r.output), canonical(read_text(fixture("configs/visible/" + name + ".json")))) << name;
@@ -48,7 +32,7 @@ TEST(PrintConfig, OrderedJsonEqualsMmcvMerge) {
 }
 
 TEST(PrintConfig, PrettyTextFilesReadBack) {
-  for (const auto& [name, relative] : shipped()) {
+  for (const auto& [name, relative] : shipped_configs()) {
     auto r = run_cppdet("print-config " + shell_quote(fixture("configs/visible/" + name + ".txt")) + " --format json");
     ASSERT_EQ(r.exit_code, 0) << name << ": " << r.output;
     EXPECT_EQ(canonical(r.output), canonical(read_text(fixture("configs/visible/" + name + ".json")))) << name;

@@ -16,7 +16,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "support/test_support.h"
@@ -28,6 +27,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
+using cppdet::testing::json_logs;
+using cppdet::testing::log_records;
 using cppdet::testing::make_temp_dir;
 using cppdet::testing::read_text;
 using cppdet::testing::run_command;
@@ -191,27 +192,11 @@ pid_t spawn_train(const std::vector<std::string>& args, const std::string& log_f
   return rc == 0 ? pid : -1;
 }
 
-// The work dir's *.log.json files, oldest (smallest timestamp) first.
-std::vector<std::string> json_logs(const std::string& work_dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(work_dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() > 9 && name.substr(name.size() - 9) == ".log.json") out.push_back(e.path().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// The "train" records of a JSON log (complete lines only: the file may be mid-write).
+// The "train" records of a JSON log.
 std::vector<Json> train_records(const std::string& log_json) {
   std::vector<Json> out;
-  const std::string text = read_text(log_json);
-  std::istringstream lines(text.substr(0, text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1));
-  for (std::string line; std::getline(lines, line);) {
-    const Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.value("mode", "") == "train") out.push_back(j);
-  }
+  for (Json& j : log_records(log_json))
+    if (j["mode"] == "train") out.push_back(std::move(j));
   return out;
 }
 

@@ -17,6 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
+using cppdet::testing::json_logs;
+using cppdet::testing::log_records;
 using cppdet::testing::make_temp_dir;
 using cppdet::testing::read_text;
 using cppdet::testing::run_command;
@@ -26,22 +28,6 @@ using cppdet::testing::source_dir;
 
 std::string cppdet_in(const std::string& dir, const std::string& args) {
   return "cd " + shell_quote(dir) + " && " + shell_quote(cppdet::testing::cppdet_exe()) + " " + args;
-}
-
-// The JSON log lines of a work dir's (only) *.log.json, without the meta line.
-std::vector<Json> log_records(const std::string& work_dir) {
-  std::vector<Json> out;
-  for (const auto& e : fs::directory_iterator(work_dir)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() < 9 || name.substr(name.size() - 9) != ".log.json") continue;
-    std::istringstream lines(read_text(e.path().string()));
-    for (std::string line; std::getline(lines, line);) {
-      if (line.empty()) continue;
-      Json j = Json::parse(line);
-      if (j.contains("mode")) out.push_back(std::move(j));
-    }
-  }
-  return out;
 }
 
 void expect_rel(double actual, double expected, double rel, const std::string& what) {
@@ -147,7 +133,9 @@ TEST_P(TrainParity, TrainLogsTheSameFirstLosses) {
                                  "runner.max_epochs=1 log_config.interval=1 data.train_dataloader.shuffle=False "
                                  "data.workers_per_gpu=0"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const std::vector<Json> records = log_records(dir + "/work");
+  const std::vector<std::string> logs = json_logs(dir + "/work");
+  ASSERT_EQ(logs.size(), 1u) << r.output;
+  const std::vector<Json> records = log_records(logs[0]);
   ASSERT_FALSE(records.empty()) << r.output;
   const Json& first = records.front();
   EXPECT_EQ(first["mode"], "train");
@@ -174,7 +162,9 @@ TEST(QuickStart, DISABLED_TrainFromScratch) {
   ASSERT_EQ(data.exit_code, 0) << data.output;
   auto train = run_command(cppdet_in(dir, "train " + shell_quote(config) + " --work-dir work --seed 0"));
   ASSERT_EQ(train.exit_code, 0) << train.output;
-  const std::vector<Json> records = log_records(dir + "/work");
+  const std::vector<std::string> logs = json_logs(dir + "/work");
+  ASSERT_EQ(logs.size(), 1u) << train.output;
+  const std::vector<Json> records = log_records(logs[0]);
   const Json* last_val = nullptr;
   for (const Json& j : records)
     if (j["mode"] == "val") last_val = &j;

@@ -12,6 +12,7 @@
 
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
+#include "cppdet/data/datasets/voc_dataset.h"
 
 namespace cppdet::data::converters {
 namespace {
@@ -62,7 +63,7 @@ VocImage parse_xml(const std::string& xml, const std::string& file_name) {
   const tinyxml2::XMLElement& size = child(*root, "size", xml, "<annotation>");
   img.width = integer_text(child(size, "width", xml, "<size>"), xml);
   img.height = integer_text(child(size, "height", xml, "<size>"), xml);
-  const auto& names = voc_class_names();
+  const auto& names = voc_classes();
   for (const tinyxml2::XMLElement* obj = root->FirstChildElement("object"); obj;
        obj = obj->NextSiblingElement("object")) {
     const std::string where = "<object> at line " + std::to_string(obj->GetLineNum());
@@ -103,7 +104,7 @@ OrderedJson to_coco(const std::vector<VocImage>& images, const std::string& data
   coco["type"] = "instance";
   coco["categories"] = OrderedJson::array();
   coco["annotations"] = OrderedJson::array();
-  const auto& names = voc_class_names();
+  const auto& names = voc_classes();
   for (size_t k = 0; k < names.size(); ++k) {
     OrderedJson c;
     c["supercategory"] = "none";
@@ -142,14 +143,6 @@ std::vector<std::string> read_image_list(const std::string& path) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& voc_class_names() {
-  static const std::vector<std::string> names{"aeroplane", "bicycle", "bird",  "boat",      "bottle",
-                                              "bus",       "car",     "cat",   "chair",     "cow",
-                                              "diningtable", "dog",   "horse", "motorbike", "person",
-                                              "pottedplant", "sheep", "sofa",  "train",     "tvmonitor"};
-  return names;
-}
 
 std::vector<VocDataset> voc_to_coco(const std::string& devkit_root, std::vector<std::string>* notes) {
   std::error_code ec;

@@ -20,9 +20,6 @@
 
 namespace cppdet::data::converters {
 
-// The 20 VOC class names in MMDetection's order (category id = index).
-const std::vector<std::string>& voc_class_names();
-
 struct VocDataset {
   std::string name;  // e.g. "voc07_trainval"; written as <name>.json
   OrderedJson coco;
