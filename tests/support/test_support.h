@@ -39,8 +39,8 @@ const std::map<std::string, std::string>& shipped_configs();
 
 // A work dir's *.log.json files, oldest (smallest timestamp) first.
 std::vector<std::string> json_logs(const std::string& work_dir);
-// The records of a JSON log that have a "mode" (the meta line has none); complete lines only,
-// since the file may be mid-write.
+// The records of a JSON log that have a "mode" (the meta line has none). Complete lines only,
+// since the file may be mid-write; a complete line that is not JSON throws.
 std::vector<nlohmann::json> log_records(const std::string& log_json);
 
 // The message of the UserError that `f()` throws, or "" when it throws none.
