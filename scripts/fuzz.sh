@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (build-fuzz/) and runs each for CPPDET_FUZZ_SECONDS
-# (default 60). Fails on any crash, hang (timeout), leak or sanitizer report.
+# (default 60). Fails on any crash, hang (one input running over 30 s: the largest config the
+# reader accepts takes ~10 s through fuzz_config's round trips under ASan), leak or sanitizer report.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${CPPDET_FUZZ_SECONDS:-60}
@@ -18,7 +19,7 @@ for t in $targets; do
   seeds="$root/tests/fuzz/corpus/${t#fuzz_}"
   [ -d "$seeds" ] && cp -r "$seeds"/. "$corpus"/
   echo "fuzz: $t for ${seconds}s"
-  "$build/tests/fuzz/$t" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+  "$build/tests/fuzz/$t" "$corpus" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
     -print_final_stats=0 2>"$corpus.log" || { tail -50 "$corpus.log"; echo "fuzz: $t FAILED"; exit 1; }
   tail -1 "$corpus.log"
   rm -rf "$corpus" "$corpus.log"

@@ -13,7 +13,7 @@ namespace {
 
 // Limits that keep hostile input from exhausting the stack or memory.
 constexpr size_t kMaxNesting = 100;          // nesting of values and of expressions
-constexpr size_t kMaxNodes = 4'000'000;      // values created while evaluating one file
+constexpr size_t kMaxNodes = 500'000;        // values created while evaluating one file
 constexpr size_t kStringBytesPerNode = 32;   // a string counts one node per 32 bytes
 
 // A value with its nesting depth (0 for scalars) and size in nodes.
@@ -279,15 +279,13 @@ class Evaluator {
       const Obj& seq = (a.value.is_sequence() || a.value.is_string()) ? a : b;
       const Obj& count = &seq == &a ? b : a;
       if ((seq.value.is_sequence() || seq.value.is_string()) && (count.value.is_int() || count.value.is_bool())) {
-        int64_t n = count.value.is_bool() ? count.value.as_bool() : count.value.as_int();
-        if (n > 0) {
-          size_t per_copy = seq.nodes > 1 ? seq.nodes - 1 : 0;
+        const int64_t n = count.value.is_bool() ? count.value.as_bool() : count.value.as_int();
+        const bool empty = seq.value.is_string() ? seq.value.as_string().empty() : seq.value.as_sequence().empty();
+        if (n > 0 && !empty) {  // repeating nothing gives nothing, whatever the count (as in Python)
+          size_t per_copy = seq.nodes - 1;
           if (seq.value.is_string()) per_copy = std::max<size_t>(1, seq.value.as_string().size() / kStringBytesPerNode);
-          if (per_copy > 0 && static_cast<uint64_t>(n) > (kMaxNodes - std::min(kMaxNodes, nodes_)) / per_copy)
+          if (static_cast<uint64_t>(n) > (kMaxNodes - std::min(kMaxNodes, nodes_)) / per_copy)
             fail(op_token, "config too large (repetition gives more than " + std::to_string(kMaxNodes) + " values)");
-          if (seq.value.is_string() && seq.value.as_string().empty()) n = 0;
-          if (seq.value.is_sequence() && seq.value.as_sequence().empty()) n = 0;
-          if (static_cast<uint64_t>(n) > kMaxNodes) fail(op_token, "config too large (repetition count " + std::to_string(n) + ")");
         }
       }
     }

@@ -25,7 +25,8 @@ double numeric(const Value& v) { return v.is_float() ? v.as_number() : static_ca
 [[noreturn]] void overflow() { throw OperatorError("integer overflow (cppdet keeps ints in 64 bits)"); }
 
 Value repeat(const Value& seq, int64_t times) {
-  if (times < 0) times = 0;
+  const bool empty = seq.is_string() ? seq.as_string().empty() : seq.as_sequence().empty();
+  if (times < 0 || empty) times = 0;  // repeating nothing is instant, whatever the count
   if (seq.is_string()) {
     std::string out;
     for (int64_t i = 0; i < times; ++i) out += seq.as_string();
@@ -145,19 +146,20 @@ Value subscript(const Value& container, const Value& index) {
   }
   if (container.is_string()) {
     if (!is_intlike(index)) throw OperatorError("string indices must be integers, not " + index.type_name());
-    // Python indexes code points: split the UTF-8 text into characters.
+    // Python indexes code points: a character is a UTF-8 lead byte (or the first byte) and the
+    // continuation bytes after it. Walked in place: the text may be megabytes long.
     const std::string& s = container.as_string();
-    std::vector<std::string> chars;
-    for (size_t k = 0; k < s.size();) {
-      size_t n = 1;
-      while (k + n < s.size() && (static_cast<unsigned char>(s[k + n]) & 0xC0) == 0x80) ++n;
-      chars.push_back(s.substr(k, n));
-      k += n;
-    }
-    int64_t count = static_cast<int64_t>(chars.size());
+    auto starts_char = [&](size_t k) { return k == 0 || (static_cast<unsigned char>(s[k]) & 0xC0) != 0x80; };
+    int64_t count = 0;
+    for (size_t k = 0; k < s.size(); ++k) count += starts_char(k);
     int64_t i = intlike(index) < 0 ? intlike(index) + count : intlike(index);
     if (i < 0 || i >= count) throw OperatorError("string index out of range");
-    return Value(chars[i]);
+    size_t begin = 0;
+    for (int64_t seen = -1;; ++begin)
+      if (starts_char(begin) && ++seen == i) break;
+    size_t end = begin + 1;
+    while (end < s.size() && !starts_char(end)) ++end;
+    return Value(s.substr(begin, end - begin));
   }
   if (container.is_sequence()) {
     if (!is_intlike(index))

@@ -173,6 +173,15 @@ TEST(PythonReaderErrors, RuntimeErrors) {
   EXPECT_EQ(error_of("a = 9223372036854775807 + 1\n"), "test.py:1:25: integer overflow (cppdet keeps ints in 64 bits)");
 }
 
+TEST(PythonReader, StringIndexingCountsCodePoints) {
+  Value v = parse("s = 'a\u00e9\u20ac\U0001F600b'\nx = [s[0], s[1], s[2], s[3], s[4], s[-1], s[-2], s[-5]]\n");
+  EXPECT_EQ(first_difference(v.as_dict().at("x"),
+                             value_from_tagged_json(R"(["a", "\u00e9", "\u20ac", "\ud83d\ude00", "b", "b", "\ud83d\ude00", "a"])")),
+            "");
+  EXPECT_EQ(error_of("s = 'ab'\nc = s[2]\n"), "test.py:2:7: string index out of range");
+  EXPECT_EQ(error_of("s = ''\nc = s[-1]\n"), "test.py:2:7: string index out of range");
+}
+
 TEST(PythonReaderErrors, ResourceLimits) {
   std::string deep = "a = " + std::string(150, '[') + std::string(150, ']') + "\n";
   EXPECT_NE(error_of(deep).find("test.py:1:"), std::string::npos);
@@ -181,6 +190,9 @@ TEST(PythonReaderErrors, ResourceLimits) {
   EXPECT_NE(error_of(nested).find("values nested deeper than 100 levels"), std::string::npos);
   EXPECT_NE(error_of("a = [0] * 1000000000\n").find("config too large"), std::string::npos);
   EXPECT_NE(error_of("a = [0] * 100000\nb = [a] * 100000\n").find("config too large"), std::string::npos);
+  // Repeating an empty sequence is free in Python and must be here too (fuzz_config once hung on it).
+  Value empty = parse("a = [] * 233333333333\nb = '' * 233333333333\nc = () * 9223372036854775807\n");
+  EXPECT_EQ(first_difference(empty, value_from_tagged_json(R"({"a": [], "b": "", "c": {"__tuple__": []}})")), "");
   EXPECT_NE(error_of("a = " + std::string(5000, '-') + "1\n").find("nested too deeply"), std::string::npos);
 }
 
