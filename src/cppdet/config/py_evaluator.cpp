@@ -199,6 +199,8 @@ class Evaluator {
     }
     const Token& value_token = peek();
     Obj value = expr_list();
+    // `a = b = x` stores a copy per name: every name after the first costs x's size again.
+    for (size_t k = 1; k < targets.size(); ++k) charge(value.nodes, value_token);
     for (const Token* name : targets) {
       if (positions_) (*positions_)[name->text] = {value_token.line, value_token.col};
       ns_.set(name->text, value.value);
@@ -341,7 +343,8 @@ class Evaluator {
       next();
       Obj a = factor();
       try {
-        return scalar(unary_op(t.text[0], a.value), t);
+        a.value = unary_op(t.text[0], a.value);  // replaces its (already charged) operand: `-1` is one value
+        return a;
       } catch (const OperatorError& e) {
         fail(t, e.what());
       }

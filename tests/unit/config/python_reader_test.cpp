@@ -190,6 +190,8 @@ TEST(PythonReaderErrors, ResourceLimits) {
   EXPECT_NE(error_of(nested).find("values nested deeper than 100 levels"), std::string::npos);
   EXPECT_NE(error_of("a = [0] * 1000000000\n").find("config too large"), std::string::npos);
   EXPECT_NE(error_of("a = [0] * 100000\nb = [a] * 100000\n").find("config too large"), std::string::npos);
+  // Each name of a chained assignment holds a copy (fuzz_config: accepted, then its dump was not).
+  EXPECT_NE(error_of("a = b = [0] * 333333\n").find("config too large"), std::string::npos);
   // Repeating an empty sequence is free in Python and must be here too (fuzz_config once hung on it).
   Value empty = parse("a = [] * 233333333333\nb = '' * 233333333333\nc = () * 9223372036854775807\n");
   EXPECT_EQ(first_difference(empty, value_from_tagged_json(R"({"a": [], "b": "", "c": {"__tuple__": []}})")), "");
