@@ -38,6 +38,7 @@ namespace cppdet::models {
 //   "roi_head.cls_score"            box head logits for all proposals of the batch [R, C+1]
 //   "roi_head.bbox_pred"            box head deltas [R, 4*C] (or [R, 4] class-agnostic)
 //   "mask_head.first5.mask_pred"    mask logits for the first 5 proposals of image 0 [5, C, 28, 28]
+//   "roi_head.stage<i>.*", ...      per-stage tensors of a CascadeRoIHead (cascade_roi_head.h)
 // Tensors are recorded as they are computed (same device, no copy).
 struct DebugTrace {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;

@@ -12,6 +12,7 @@
 #include "cppdet/models/necks/fpn.h"
 #include "cppdet/models/registries.h"
 #include "cppdet/models/roi_heads/bbox_heads/convfc_bbox_head.h"
+#include "cppdet/models/roi_heads/cascade_roi_head.h"
 #include "cppdet/models/roi_heads/mask_heads/fcn_mask_head.h"
 #include "cppdet/models/roi_heads/roi_extractors/single_roi_extractor.h"
 #include "cppdet/models/roi_heads/standard_roi_head.h"
@@ -42,6 +43,9 @@ void register_builtin_models(ModelRegistries& r) {
   r.roi_heads.add("StandardRoIHead", [](const BuildContext& c, const HeadConfigs& h) -> std::shared_ptr<RoIHead> {
     return std::make_shared<StandardRoIHead>(StandardRoIHeadOptions::from_config(c.cfg, c.path, h));
   });
+  r.roi_heads.add("CascadeRoIHead", [](const BuildContext& c, const HeadConfigs& h) -> std::shared_ptr<RoIHead> {
+    return std::make_shared<CascadeRoIHead>(CascadeRoIHeadOptions::from_config(c.cfg, c.path, h));
+  });
   r.roi_extractors.add("SingleRoIExtractor", [](const BuildContext& c) -> std::shared_ptr<RoIExtractor> {
     return std::make_shared<SingleRoIExtractor>(SingleRoIExtractorOptions::from_config(c.cfg, c.path));
   });
@@ -55,7 +59,7 @@ void register_builtin_models(ModelRegistries& r) {
     return std::make_shared<FCNMaskHead>(FCNMaskHeadOptions::from_config(c.cfg, c.path));
   });
 
-  for (const char* name : {"TwoStageDetector", "FasterRCNN", "MaskRCNN"}) {
+  for (const char* name : {"TwoStageDetector", "FasterRCNN", "MaskRCNN", "CascadeRCNN"}) {
     r.detectors.add(name, [name](const BuildContext& c) -> std::shared_ptr<Detector> {
       return std::make_shared<TwoStageDetector>(c.cfg, c.path, name);
     });

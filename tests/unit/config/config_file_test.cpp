@@ -44,6 +44,15 @@ TEST(ShippedConfigs, MergeEqualsMmcv) {
   }
 }
 
+// Configs whose mmcv merge the oracle has only as pretty_text (configs/all/<folder>__<name>.py).
+TEST(ShippedConfigs, CascadeMergeEqualsMmcvPrettyText) {
+  for (const char* name : {"cascade_rcnn_r50_fpn_1x_coco", "cascade_mask_rcnn_r50_fpn_1x_coco"}) {
+    Value want = load_config(cppdet::testing::fixture(std::string("configs/all/cascade_rcnn__") + name + ".py"));
+    Value got = load_config(cppdet::testing::source_dir() + "/configs/cascade_rcnn/" + name + ".py");
+    EXPECT_EQ(first_difference(got, want), "") << name;
+  }
+}
+
 TEST(ShippedConfigs, PrettyTextReadsBackAsTheJson) {
   for (const auto& [name, relative] : shipped_configs()) {
     Value want = value_from_tagged_json(read_text(cppdet::testing::fixture("configs/visible/" + name + ".json")));

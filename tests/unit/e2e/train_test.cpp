@@ -91,9 +91,11 @@ bool cpu_has_avx2() {
   return false;
 }
 
-TEST_P(TrainParity, TrainStepMatchesMmdetection) {
-  const std::string dir = case_copy(GetParam());
-  if (dir.empty()) GTEST_SKIP() << "training oracle case " << GetParam() << " not available";
+// `cppdet train-step CONFIG CHECKPOINT --steps 2` on a training case under the oracle's
+// conditions (AVX2 oneDNN kernels, 2 threads) against its expected.json.
+void expect_train_step_matches(const std::string& case_name) {
+  const std::string dir = case_copy(case_name);
+  if (dir.empty()) GTEST_SKIP() << "training oracle case " << case_name << " not available";
   if (!cpu_has_avx2()) GTEST_SKIP() << "the oracle's arithmetic needs oneDNN's AVX2 kernels; this CPU has no AVX2";
   auto r = run_command("cd " + shell_quote(dir) + " && ONEDNN_MAX_CPU_ISA=AVX2 CPPDET_NUM_THREADS=2 " +
                        shell_quote(cppdet::testing::cppdet_exe()) +
@@ -122,6 +124,13 @@ TEST_P(TrainParity, TrainStepMatchesMmdetection) {
     expect_rel(got.get<double>(), value.get<double>(), 1e-3, "step 2 " + key);
   }
 }
+
+TEST_P(TrainParity, TrainStepMatchesMmdetection) { expect_train_step_matches(GetParam()); }
+
+// Cascade Mask R-CNN (three stages, GT proposals dropped between them): s0./s1./s2. terms.
+// Only under the oracle's kernels: on others a stage-2 accuracy can flip by one RoI
+// (NOTES_cascade.md), which the 5-decimal log comparison below would not tolerate.
+TEST(CascadeTrainParity, TrainStepMatchesMmdetection) { expect_train_step_matches("cascade_mask_tiny_r50_train"); }
 
 // `cppdet train` logs the same first-iteration losses (computed before any optimizer step;
 // the batch is the dataset order with shuffling off).

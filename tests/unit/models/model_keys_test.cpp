@@ -80,6 +80,39 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+// The shipped Cascade R-CNN configs (configs/cascade_rcnn/, MMDetection's): the model they
+// build has MMDetection's state_dict (keys/all manifests: roi_head.bbox_head.<stage>.*,
+// roi_head.mask_head.<stage>.*) and runs.
+class ShippedCascadeConfigs : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ShippedCascadeConfigs, StateDictEqualsMmdetManifestAndRuns) {
+  const config::Value cfg = config::load_config(testing::source_dir() + "/configs/cascade_rcnn/" + GetParam() + ".py");
+  std::shared_ptr<Detector> model = build_detector(cfg.as_dict().at("model"));
+  EXPECT_EQ(model->type_name(), "CascadeRCNN");
+  const io::StateDict sd = io::module_state_dict(*model);
+  const std::vector<testing::KeyRow> expected = read_key_manifest("cascade_rcnn__" + GetParam());
+  ASSERT_FALSE(expected.empty());
+  ASSERT_EQ(sd.size(), expected.size());
+  for (size_t i = 0; i < sd.size(); ++i) {
+    SCOPED_TRACE(expected[i].key);
+    EXPECT_EQ(sd[i].first, expected[i].key) << "at position " << i;
+    EXPECT_EQ(sd[i].second.sizes().vec(), expected[i].shape);
+    EXPECT_EQ(io::dtype_name(sd[i].second.scalar_type()), expected[i].dtype);
+  }
+  ImageMeta meta;
+  meta.ori_shape = {64, 96, 3};
+  meta.img_shape = {64, 96, 3};
+  meta.pad_shape = {64, 96, 3};
+  torch::manual_seed(1);
+  std::vector<DetResult> r = model->simple_test(torch::randn({1, 3, 64, 96}), {meta});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(static_cast<int64_t>(r[0].bboxes.size()), 80);
+  EXPECT_EQ(r[0].has_masks(), model->with_mask());
+}
+
+INSTANTIATE_TEST_SUITE_P(CascadeRcnn, ShippedCascadeConfigs,
+                         ::testing::Values("cascade_rcnn_r50_fpn_1x_coco", "cascade_mask_rcnn_r50_fpn_1x_coco"));
+
 TEST(FullSizeKeys, CaffeStylePutsStrideOnConv1) {
   std::shared_ptr<Detector> caffe = build_detector(visible_model_config("mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco"));
   std::shared_ptr<Detector> pytorch = build_detector(visible_model_config("mask_rcnn_r50_fpn_1x_coco"));

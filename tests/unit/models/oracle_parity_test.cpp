@@ -17,7 +17,9 @@
 #include "cppdet/io/checkpoint.h"
 #include "cppdet/io/state_dict.h"
 #include "cppdet/models/common/mkldnn_conv.h"
+#include "cppdet/models/detectors/two_stage.h"
 #include "cppdet/models/mkldnn_inference.h"
+#include "cppdet/models/roi_heads/cascade_roi_head.h"
 #include "model_test_util.h"
 
 namespace cppdet::models {
@@ -114,6 +116,86 @@ double box_iou(const torch::Tensor& a, const std::vector<double>& b) {
   const double ua = (a[2].item<double>() - a[0].item<double>()) * (a[3].item<double>() - a[1].item<double>()) +
                     (b[2] - b[0]) * (b[3] - b[1]) - inter;
   return ua > 0 ? inter / ua : 0;
+}
+
+// Rows [0, n) of `t` [R, k] against a list of n rows within `tol` (absolute).
+void expect_rows(const torch::Tensor& t, const json& ref, double tol, const std::string& what) {
+  const auto rows = ref.get<std::vector<std::vector<double>>>();
+  const torch::Tensor got = t.narrow(0, 0, static_cast<int64_t>(rows.size())).to(torch::kFloat64).cpu();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double d = (got[static_cast<int64_t>(i)] - torch::tensor(rows[i], torch::kFloat64)).abs().max().item<double>();
+    EXPECT_LT(d, tol) << what << " row " << i;
+  }
+}
+
+const torch::Tensor& traced(const DebugTrace& trace, const std::string& name) {
+  const torch::Tensor* t = trace.find(name);
+  if (!t) throw std::runtime_error("not in the trace: " + name);
+  return *t;
+}
+
+// The per-stage blocks of a cascade case (NOTES_cascade.md "outputs.json"): each stage's RoIs,
+// raw outputs, labels and refined RoIs, the stage-averaged logits, the NMS counts and, for mask
+// models, the per-stage and merged mask probabilities of the first detections. `corner_tol` is
+// the pixel tolerance of RoI corners (RPN proposals carry the backbone's float noise).
+void expect_cascade_blocks(const DebugTrace& trace, const json& ref, CascadeRoIHead& head, const ImageMeta& meta,
+                           double corner_tol) {
+  ASSERT_EQ(ref["num_stages"].get<int64_t>(), head.num_stages());
+  const int64_t last = head.num_stages() - 1;
+  for (int64_t s = 0; s <= last; ++s) {
+    const json& st = ref["stages"][static_cast<size_t>(s)];
+    const std::string p = "roi_head.stage" + std::to_string(s) + ".";
+    SCOPED_TRACE("stage " + std::to_string(s));
+    const torch::Tensor rois = traced(trace, p + "rois").narrow(1, 1, 4).cpu();
+    const torch::Tensor cls = traced(trace, p + "cls_score").cpu();
+    const torch::Tensor reg = traced(trace, p + "bbox_pred").cpu();
+    EXPECT_EQ(rois.size(0), st["num_rois"].get<int64_t>());
+    expect_rows(rois, st["rois_first5"], corner_tol, "rois");
+    expect_rows(cls, st["cls_score_first5"], 1e-3, "cls_score");
+    expect_rows(reg, st["bbox_pred_first5"], 1e-3, "bbox_pred");
+    const torch::Tensor label = cls.narrow(1, 0, cls.size(1) - 1).argmax(1);
+    EXPECT_EQ(std::vector<int64_t>(label.data_ptr<int64_t>(), label.data_ptr<int64_t>() + 5),
+              st["label_first5"].get<std::vector<int64_t>>());
+    // The last stage's boxes are decoded by get_bboxes, not fed to another stage.
+    const torch::Tensor refined =
+        s < last ? traced(trace, p + "refined_rois").narrow(1, 1, 4).cpu()
+                 : head.bbox_head(s).regress_by_class(rois, label, reg, {meta.img_shape[0], meta.img_shape[1]});
+    expect_rows(refined, st["refined_rois_first5"], corner_tol, "refined_rois");
+    expect_stats(rois, st["rois"], "rois");
+    expect_stats(cls, st["cls_score"], "cls_score");
+    expect_stats(reg, st["bbox_pred"], "bbox_pred");
+    expect_stats(refined, st["refined_rois"], "refined_rois");
+    if (st.contains("mask_pred_first5_proposals"))
+      expect_stats(traced(trace, "mask_head.stage" + std::to_string(s) + ".first5.mask_pred"),
+                   st["mask_pred_first5_proposals"], "mask_pred_first5_proposals");
+  }
+  const torch::Tensor ensemble = traced(trace, "roi_head.ensemble.cls_score").cpu();
+  expect_rows(ensemble, ref["ensemble"]["cls_score_first5"], 1e-3, "ensemble cls_score");
+  expect_rows(torch::softmax(ensemble, -1), ref["ensemble"]["scores_first5"], 1e-5, "ensemble scores");
+  expect_stats(ensemble, ref["ensemble"]["cls_score"], "ensemble cls_score");
+
+  const json& nms = ref["multiclass_nms"];
+  const torch::Tensor dets = traced(trace, "roi_head.dets.0").cpu();
+  ASSERT_EQ(dets.size(0), nms["num_kept"].get<int64_t>());
+  EXPECT_NEAR(dets[-1][4].item<double>(), nms["lowest_kept_score"].get<double>(), 1e-4);
+  const torch::Tensor scores = torch::softmax(ensemble, -1).narrow(1, 0, ensemble.size(1) - 1);
+  // Candidates within 1e-4 of score_thr may flip under float noise (min_abs_score_minus_thr).
+  EXPECT_NEAR((scores > nms["score_thr"].get<double>()).sum().item<double>(), nms["num_candidates"].get<double>(), 2);
+
+  if (!ref.contains("mask")) return;
+  const json& m = ref["mask"];
+  SCOPED_TRACE("mask");
+  const torch::Tensor labels = traced(trace, "roi_head.det_labels.0").cpu();
+  expect_rows(dets, m["dets_first5"], 1e-2, "dets");
+  EXPECT_EQ(std::vector<int64_t>(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + 5),
+            m["labels_first5"].get<std::vector<int64_t>>());
+  expect_rows(traced(trace, "mask_head.rois").narrow(1, 1, 4).cpu(), m["mask_rois_first5"], 1e-2, "mask_rois");
+  for (int64_t s = 0; s <= last; ++s)
+    expect_stats(traced(trace, "mask_head.stage" + std::to_string(s) + ".prob").narrow(0, 0, 5),
+                 m["stage_prob_first5"][static_cast<size_t>(s)], "stage_prob_first5 " + std::to_string(s));
+  const torch::Tensor merged = traced(trace, "mask_head.merged_prob");
+  expect_stats(merged.narrow(0, 0, 5), m["merged_prob_first5"], "merged_prob_first5");
+  expect_stats(merged, m["merged_prob"], "merged_prob");
 }
 
 // (oracle case, whether the backbone runs on the MKL-DNN inference path as init_detector sets it
@@ -216,12 +298,23 @@ TEST_P(OracleParity, MatchesMmdetReference) {
       }
     }
     EXPECT_EQ(total, image["num_detections"].get<int64_t>());
+    if (image.contains("cascade")) {
+      auto& head = dynamic_cast<CascadeRoIHead&>(dynamic_cast<TwoStageDetector&>(*model).roi_head());
+      expect_cascade_blocks(trace, image["cascade"], head, in.meta, corner_tol);
+    }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, OracleParity,
                          ::testing::Combine(::testing::Values("faster_tiny_r50", "faster_tiny_r18_caffe", "mask_tiny_r50"),
                                             ::testing::Bool()),
+                         [](const ::testing::TestParamInfo<ParityCase>& info) {
+                           return std::get<0>(info.param) + (std::get<1>(info.param) ? "_mkldnn" : "_modules");
+                         });
+// Cascade cases: the per-stage blocks too; on the inference path init_detector sets up.
+INSTANTIATE_TEST_SUITE_P(CascadeCases, OracleParity,
+                         ::testing::Combine(::testing::Values("cascade_rcnn_tiny_r50", "cascade_mask_tiny_r50"),
+                                            ::testing::Values(true)),
                          [](const ::testing::TestParamInfo<ParityCase>& info) {
                            return std::get<0>(info.param) + (std::get<1>(info.param) ? "_mkldnn" : "_modules");
                          });

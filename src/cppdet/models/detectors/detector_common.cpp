@@ -6,7 +6,11 @@ namespace cppdet::models {
 
 int64_t config_num_classes(const config::Value& cfg, const std::string& head_key) {
   const config::Value* node = cfg.as_dict().find(head_key);
-  if (node && node->is_dict() && head_key == "roi_head") node = node->as_dict().find("bbox_head");
+  if (node && node->is_dict() && head_key == "roi_head") {
+    node = node->as_dict().find("bbox_head");
+    // Cascade heads: a list of per-stage heads; the results use the last one's classes.
+    if (node && node->is_sequence() && !node->as_sequence().empty()) node = &node->as_sequence().back();
+  }
   if (node && node->is_dict())
     if (const config::Value* n = node->as_dict().find("num_classes"); n && n->is_int()) return n->as_int();
   return 80;  // mmdet's default num_classes

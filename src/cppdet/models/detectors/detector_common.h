@@ -14,8 +14,8 @@
 
 namespace cppdet::models {
 
-// Finds the number of foreground classes in a detector config (roi_head.bbox_head or
-// bbox_head num_classes) before the heads are built.
+// Finds the number of foreground classes in a detector config (roi_head.bbox_head, the last
+// stage's for a cascade, or bbox_head num_classes) before the heads are built.
 int64_t config_num_classes(const config::Value& cfg, const std::string& head_key);
 
 // backbone -> optional neck, recording "backbone.i" / "neck.i" in `trace`.

@@ -1,6 +1,8 @@
 #pragma once
-// mmdet 2.x TwoStageDetector (FasterRCNN, MaskRCNN): backbone -> neck -> rpn_head proposals
-// (test_cfg.rpn) -> roi_head (test_cfg.rcnn). Children: backbone, neck, rpn_head, roi_head.
+// mmdet 2.x TwoStageDetector (FasterRCNN, MaskRCNN, CascadeRCNN): backbone -> neck -> rpn_head
+// proposals (test_cfg.rpn) -> roi_head (test_cfg.rcnn; CascadeRoIHead for CascadeRCNN, whose
+// own class only adds result formatting in MMDetection). Children: backbone, neck, rpn_head,
+// roi_head.
 #include <memory>
 #include <string>
 

@@ -65,6 +65,19 @@ torch::Tensor bbox2roi(const std::vector<torch::Tensor>& bboxes) {
   return torch::cat(rois, 0);
 }
 
+DetResult bbox2result(const Detections& dets, const torch::Tensor& masks, int64_t num_classes) {
+  const torch::Tensor boxes = dets.bboxes.to(torch::kCPU);
+  const torch::Tensor labels = dets.labels.to(torch::kCPU);
+  const torch::Tensor cpu_masks = masks.defined() ? masks.to(torch::kCPU) : masks;
+  DetResult r;
+  for (int64_t c = 0; c < num_classes; ++c) {
+    const torch::Tensor idx = (labels == c).nonzero().squeeze(1);
+    r.bboxes.push_back(boxes.index_select(0, idx));
+    if (cpu_masks.defined()) r.masks.push_back(cpu_masks.index_select(0, idx));
+  }
+  return r;
+}
+
 StandardRoIHead::StandardRoIHead(const StandardRoIHeadOptions& o)
     : test_cfg_(o.test_cfg), train_cfg_value_(o.train_cfg), train_cfg_path_(o.train_cfg_path) {
   bbox_roi_extractor_ = register_module("bbox_roi_extractor",
@@ -186,27 +199,19 @@ std::vector<DetResult> StandardRoIHead::simple_test(const std::vector<torch::Ten
   }
   int64_t mask_start = 0;
   for (size_t i = 0; i < num_imgs; ++i) {
-    const torch::Tensor boxes = dets[i].bboxes.to(torch::kCPU);
-    const torch::Tensor labels = dets[i].labels.to(torch::kCPU);
     torch::Tensor masks;
     if (mask_head_) {
       const auto& m = metas[i];
-      const int64_t k = boxes.size(0);
+      const int64_t k = dets[i].bboxes.size(0);
       if (k > 0) {
         masks = mask_head_->get_seg_masks(mask_pred.narrow(0, mask_start, k), mask_boxes[i], dets[i].labels,
-                                          cfg.mask_thr_binary, {m.ori_shape[0], m.ori_shape[1]}, m.scale_factor, rescale)
-                    .to(torch::kCPU);
+                                          cfg.mask_thr_binary, {m.ori_shape[0], m.ori_shape[1]}, m.scale_factor, rescale);
         mask_start += k;
       } else {
         masks = torch::zeros({0, m.ori_shape[0], m.ori_shape[1]}, torch::kBool);
       }
     }
-    DetResult& r = results[i];
-    for (int64_t c = 0; c < num_classes; ++c) {
-      const torch::Tensor idx = (labels == c).nonzero().squeeze(1);
-      r.bboxes.push_back(boxes.index_select(0, idx));
-      if (mask_head_) r.masks.push_back(masks.index_select(0, idx));
-    }
+    results[i] = bbox2result(dets[i], masks, num_classes);
   }
   return results;
 }

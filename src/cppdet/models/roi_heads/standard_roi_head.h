@@ -44,6 +44,11 @@ RcnnTestConfig rcnn_test_config_from(const config::Value& cfg, const std::string
 // [R, 5] (batch_index, x1, y1, x2, y2) from per-image [k, >= 4] boxes (mmdet's bbox2roi).
 torch::Tensor bbox2roi(const std::vector<torch::Tensor>& bboxes);
 
+// mmdet's bbox2result (+ the per-class mask lists) for one image: per class the rows of
+// `dets` with that label, in detection order, and the matching rows of `masks` [K, H, W]
+// (undefined for box-only models). CPU tensors.
+DetResult bbox2result(const Detections& dets, const torch::Tensor& masks, int64_t num_classes);
+
 class StandardRoIHead : public RoIHead {
  public:
   explicit StandardRoIHead(const StandardRoIHeadOptions& options);

@@ -8,4 +8,9 @@ LossTerms BBoxHead::loss(const BBoxHeadOutputs&, const torch::Tensor&, const std
   throw UserError("this bbox head has no training losses in cppdet");
 }
 
+torch::Tensor BBoxHead::regress_by_class(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
+                                         std::pair<int64_t, int64_t>) const {
+  throw UserError("this bbox head cannot refine boxes between cascade stages");
+}
+
 }  // namespace cppdet::models

@@ -42,6 +42,12 @@ class BBoxHead : public torch::nn::Module {
   // loss_cls, acc, loss_bbox. Heads without training support throw UserError.
   virtual LossTerms loss(const BBoxHeadOutputs& outputs, const torch::Tensor& rois,
                          const std::vector<SamplingResult>& sampling_results, double pos_weight);
+  // mmdet's regress_by_class (Cascade R-CNN between stages): boxes [K, 4] moved by each row's
+  // deltas, of its class `labels` [K] when the head regresses per class (ignored when
+  // class-agnostic), decoded with the head's coder and clipped to img_shape (h, w). Heads
+  // without box regression throw UserError.
+  virtual torch::Tensor regress_by_class(const torch::Tensor& boxes, const torch::Tensor& labels,
+                                         const torch::Tensor& bbox_pred, std::pair<int64_t, int64_t> img_shape) const;
 };
 
 }  // namespace cppdet::models

@@ -162,6 +162,17 @@ Detections ConvFCBBoxHead::get_bboxes(const torch::Tensor& rois, const BBoxHeadO
   return multiclass_nms(bboxes, scores, cfg.score_thr, cfg.nms, cfg.max_per_img);
 }
 
+torch::Tensor ConvFCBBoxHead::regress_by_class(const torch::Tensor& boxes, const torch::Tensor& labels,
+                                               const torch::Tensor& bbox_pred, std::pair<int64_t, int64_t> img_shape) const {
+  if (!bbox_pred.defined()) throw UserError("regress_by_class: the bbox head has no regression branch (with_reg=False)");
+  torch::Tensor deltas = bbox_pred;  // [K, 4] or [K, 4 * num_classes]
+  if (!options_.reg_class_agnostic) {
+    const torch::Tensor l = labels.to(torch::kLong) * 4;
+    deltas = bbox_pred.gather(1, torch::stack({l, l + 1, l + 2, l + 3}, 1));
+  }
+  return bbox_coder_->decode(boxes, deltas, img_shape);
+}
+
 LossTerms ConvFCBBoxHead::loss(const BBoxHeadOutputs& outputs, const torch::Tensor& rois,
                                const std::vector<SamplingResult>& sampling_results, double pos_weight) {
   if (!loss_cls_) {

@@ -58,6 +58,8 @@ class ConvFCBBoxHead : public BBoxHead {
   // See bbox_head_loss.h; loss_cls / loss_bbox are built on first use.
   LossTerms loss(const BBoxHeadOutputs& outputs, const torch::Tensor& rois,
                  const std::vector<SamplingResult>& sampling_results, double pos_weight) override;
+  torch::Tensor regress_by_class(const torch::Tensor& boxes, const torch::Tensor& labels, const torch::Tensor& bbox_pred,
+                                 std::pair<int64_t, int64_t> img_shape) const override;
   const BBoxCoder& bbox_coder() const { return *bbox_coder_; }
   const ConvFCBBoxHeadOptions& options() const { return options_; }
 

@@ -83,11 +83,16 @@ torch::Tensor FCNMaskHead::forward(const torch::Tensor& roi_feats) {
   return conv_logits_->forward(x);
 }
 
-torch::Tensor FCNMaskHead::get_seg_masks(const torch::Tensor& mask_pred, const torch::Tensor& bboxes,
-                                         const torch::Tensor& labels, double mask_thr_binary,
-                                         std::array<int64_t, 2> ori_shape, const std::array<float, 4>& scale_factor,
-                                         bool rescale) {
-  torch::Tensor probs = mask_pred.sigmoid();
+torch::Tensor FCNMaskHead::label_probs(const torch::Tensor& mask_pred, const torch::Tensor& labels) const {
+  // The channel first, then the sigmoid: element-wise the same numbers as mmdet's sigmoid of
+  // every channel followed by the pick.
+  if (options_.class_agnostic) return mask_pred.select(1, 0).sigmoid();
+  return mask_pred.index({torch::arange(mask_pred.size(0), labels.options().dtype(torch::kLong)), labels}).sigmoid();
+}
+
+torch::Tensor FCNMaskHead::paste_masks(const torch::Tensor& probs, const torch::Tensor& bboxes, double mask_thr_binary,
+                                       std::array<int64_t, 2> ori_shape, const std::array<float, 4>& scale_factor,
+                                       bool rescale) const {
   torch::Tensor boxes = bboxes.narrow(1, 0, 4);
   int64_t img_h = ori_shape[0], img_w = ori_shape[1];
   if (rescale) {
@@ -97,11 +102,6 @@ torch::Tensor FCNMaskHead::get_seg_masks(const torch::Tensor& mask_pred, const t
     img_h = static_cast<int64_t>(std::nearbyint(static_cast<double>(ori_shape[0]) * static_cast<double>(scale_factor[1])));
     img_w = static_cast<int64_t>(std::nearbyint(static_cast<double>(ori_shape[1]) * static_cast<double>(scale_factor[0])));
   }
-  const int64_t n = probs.size(0);
-  if (!options_.class_agnostic)
-    probs = probs.index({torch::arange(n, labels.options()), labels});  // [N, h, w]
-  else
-    probs = probs.select(1, 0);
   return ops::paste_masks(probs, boxes, img_h, img_w, mask_thr_binary);
 }
 

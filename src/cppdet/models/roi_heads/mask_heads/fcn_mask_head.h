@@ -36,9 +36,10 @@ class FCNMaskHead : public MaskHead {
  public:
   explicit FCNMaskHead(FCNMaskHeadOptions options);
   torch::Tensor forward(const torch::Tensor& roi_feats) override;
-  torch::Tensor get_seg_masks(const torch::Tensor& mask_pred, const torch::Tensor& bboxes, const torch::Tensor& labels,
-                              double mask_thr_binary, std::array<int64_t, 2> ori_shape,
-                              const std::array<float, 4>& scale_factor, bool rescale) override;
+  torch::Tensor label_probs(const torch::Tensor& mask_pred, const torch::Tensor& labels) const override;
+  torch::Tensor paste_masks(const torch::Tensor& probs, const torch::Tensor& bboxes, double mask_thr_binary,
+                            std::array<int64_t, 2> ori_shape, const std::array<float, 4>& scale_factor,
+                            bool rescale) const override;
   int64_t num_classes() const override { return options_.num_classes; }
   // Targets by mask_target (task/mask_target.h), loss_mask on each RoI's gt-class channel
   // (channel 0 when class_agnostic); an empty batch of positives gives mask_pred.sum().
