@@ -1,7 +1,8 @@
 #pragma once
 // Helpers shared by the benchmarks (header-only: every bench/*.cpp is its own executable):
-// medians, process CPU time and peak RSS, and running a worker process whose last stdout line
-// is its JSON result.
+// medians, process CPU time and peak RSS, running a worker process whose last stdout line is
+// its JSON result, and a minimal aten operator profiler.
+#include <ATen/record_function.h>
 #include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -11,8 +12,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -71,5 +75,61 @@ inline nlohmann::json run_json(const std::vector<std::string>& argv) {
   const size_t start = text.find_last_of('\n', text.size() >= 2 ? text.size() - 2 : 0);
   return nlohmann::json::parse(start == std::string::npos ? text : text.substr(start + 1));
 }
+
+// Self time (wall, ms) per at::RecordFunction name over one call of a function, counting the
+// calling thread only (intra-op worker threads run inside the caller's operators):
+//   json ops = OpProfile::top_ops([&] { model->simple_test(img, metas); }, 10);
+// gives [{"name", "self_ms", "calls"}, ...], largest self time first.
+class OpProfile {
+ public:
+  template <typename Fn>
+  static nlohmann::json top_ops(Fn&& fn, size_t n) {
+    OpProfile profile;
+    profile.thread_ = std::this_thread::get_id();
+    current() = &profile;
+    const at::CallbackHandle handle = at::addGlobalCallback(at::RecordFunctionCallback(on_start, on_end));
+    fn();
+    at::removeCallback(handle);
+    current() = nullptr;
+    std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(profile.self_ms_.begin(), profile.self_ms_.end());
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = 0; i < std::min(n, rows.size()); ++i)
+      out.push_back({{"name", rows[i].first}, {"self_ms", rows[i].second.first}, {"calls", rows[i].second.second}});
+    return out;
+  }
+
+ private:
+  struct Frame {
+    const char* name;
+    double start;
+    double children = 0;
+  };
+
+  static OpProfile*& current() {
+    static OpProfile* p = nullptr;
+    return p;
+  }
+  static std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
+    OpProfile* p = current();
+    if (p && std::this_thread::get_id() == p->thread_) p->stack_.push_back({fn.name(), now_ms()});
+    return nullptr;
+  }
+  static void on_end(const at::RecordFunction&, at::ObserverContext*) {
+    OpProfile* p = current();
+    if (!p || std::this_thread::get_id() != p->thread_ || p->stack_.empty()) return;
+    const Frame f = p->stack_.back();
+    p->stack_.pop_back();
+    const double total = now_ms() - f.start;
+    auto& entry = p->self_ms_[f.name];
+    entry.first += total - f.children;
+    entry.second += 1;
+    if (!p->stack_.empty()) p->stack_.back().children += total;
+  }
+
+  std::vector<Frame> stack_;
+  std::map<std::string, std::pair<double, int64_t>> self_ms_;  // name -> (self ms, calls)
+  std::thread::id thread_;
+};
 
 }  // namespace cppdet::bench

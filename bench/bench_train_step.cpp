@@ -63,6 +63,7 @@ namespace {
 
 using cppdet::bench::median;
 using cppdet::bench::now_ms;
+using cppdet::bench::OpProfile;
 using cppdet::bench::peak_rss_kib;
 using cppdet::bench::process_cpu_ms;
 using cppdet::bench::run_json;
@@ -92,45 +93,6 @@ constexpr int64_t kHeight = 800, kWidth = 1216, kBatch = 2;
 const std::vector<std::array<float, 4>> kBoxes = {
     {100, 120, 400, 500}, {600, 80, 900, 300}, {300, 400, 700, 780}, {850, 450, 1150, 760}, {50, 600, 250, 790}};
 const std::vector<int64_t> kLabels = {0, 2, 15, 40, 79};
-
-// --- a minimal operator profiler: self time per RecordFunction name, calling thread only ---
-
-struct OpProfile {
-  struct Frame {
-    const char* name;
-    double start;
-    double children = 0;
-  };
-  std::vector<Frame> stack;
-  std::map<std::string, std::pair<double, int64_t>> self_ms;  // name -> (self ms, calls)
-  std::thread::id thread;
-};
-OpProfile* g_profile = nullptr;
-
-std::unique_ptr<at::ObserverContext> on_op_start(const at::RecordFunction& fn) {
-  if (g_profile && std::this_thread::get_id() == g_profile->thread) g_profile->stack.push_back({fn.name(), now_ms()});
-  return nullptr;
-}
-
-void on_op_end(const at::RecordFunction&, at::ObserverContext*) {
-  if (!g_profile || std::this_thread::get_id() != g_profile->thread || g_profile->stack.empty()) return;
-  const OpProfile::Frame f = g_profile->stack.back();
-  g_profile->stack.pop_back();
-  const double total = now_ms() - f.start;
-  auto& entry = g_profile->self_ms[f.name];
-  entry.first += total - f.children;
-  entry.second += 1;
-  if (!g_profile->stack.empty()) g_profile->stack.back().children += total;
-}
-
-json top_ops(const OpProfile& p, size_t n) {
-  std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(p.self_ms.begin(), p.self_ms.end());
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-  json out = json::array();
-  for (size_t i = 0; i < std::min(n, rows.size()); ++i)
-    out.push_back({{"name", rows[i].first}, {"self_ms", rows[i].second.first}, {"calls", rows[i].second.second}});
-  return out;
-}
 
 // --- the cppdet training step ---
 
@@ -198,14 +160,7 @@ int run_step_worker(const Args& args) {
   out["optimizer_median_ms"] = median(sgd);
   out["last_loss"] = loss;
   if (args.profile) {
-    OpProfile profile;
-    profile.thread = std::this_thread::get_id();
-    g_profile = &profile;
-    const at::CallbackHandle handle = at::addGlobalCallback(at::RecordFunctionCallback(on_op_start, on_op_end));
-    step(nullptr);
-    at::removeCallback(handle);
-    g_profile = nullptr;
-    out["top_ops"] = top_ops(profile, 10);
+    out["top_ops"] = OpProfile::top_ops([&] { step(nullptr); }, 10);
   }
   out["peak_rss_kib"] = peak_rss_kib();
   std::cout << out.dump() << std::endl;
