@@ -12,6 +12,7 @@
 #include "cppdet/config/config_file.h"
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
 #include "cppdet/io/checkpoint.h"
 #include "cppdet/io/sha256.h"
 #include "cppdet/io/state_dict.h"
@@ -22,7 +23,7 @@ namespace cppdet::tools {
 namespace {
 
 void print_warnings(const io::Checkpoint& ckpt) {
-  for (const std::string& w : ckpt.warnings) std::cerr << "cppdet: warning: " << w << "\n";
+  for (const std::string& w : ckpt.warnings) warn(w);
 }
 
 std::string shape_text(const torch::Tensor& t) {

@@ -17,6 +17,7 @@
 #include "cppdet/config/config_file.h"
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/loader/collate.h"
 #include "cppdet/engine/optimizer.h"
@@ -48,7 +49,7 @@ void register_train_step(CLI::App& app) {
     const config::Value cfg = config::load_config(o->config, o->cfg_options);
     std::shared_ptr<models::Detector> model = build_model_for_training(cfg, 0, device);
     const io::LoadReport report = io::load_state_dict(*model, io::read_checkpoint(o->checkpoint).state_dict, false);
-    if (!report.exact()) std::cerr << "cppdet: warning: " << report.message();
+    if (!report.exact()) warn(report.message());
 
     // The batch: the first samples_per_gpu images of data.train, through its pipeline.
     const std::shared_ptr<const data::IndexedDataset> dataset =

@@ -3,12 +3,12 @@
 #include <torch/utils.h>
 
 #include <cstdlib>
-#include <iostream>
 
 #include "cppdet/apis/class_names.h"
 #include "cppdet/apis/device.h"
 #include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
 #include "cppdet/data/loader/collate.h"
 #include "cppdet/data/transforms/compose.h"
 #include "cppdet/io/checkpoint.h"
@@ -79,8 +79,8 @@ std::vector<std::string> load_weights(models::Detector& detector, const std::str
     throw UserError(msg);
   }
   if (!report.unexpected_keys.empty())
-    std::cerr << "cppdet: warning: " << report.unexpected_keys.size() << " checkpoint tensor(s) unused by the model (e.g. "
-              << report.unexpected_keys.front() << ")\n";
+    warn(std::to_string(report.unexpected_keys.size()) + " checkpoint tensor(s) unused by the model (e.g. " +
+         report.unexpected_keys.front() + ")");
   if (const Value* meta_classes = ckpt.meta.is_dict() ? ckpt.meta.as_dict().find("CLASSES") : nullptr)
     return class_names_of(*meta_classes);
   return {};

@@ -1,10 +1,9 @@
 // The built-in transform table: every pipeline step cppdet knows, each built from its
 // config dict with the same keys and defaults as mmdet 2.x.
-#include <iostream>
-#include <mutex>
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
 #include "cppdet/data/transforms/compose.h"
 #include "cppdet/data/transforms/formatting.h"
 #include "cppdet/data/transforms/load_annotations.h"
@@ -130,11 +129,8 @@ std::unique_ptr<Transform> build_load_annotations(const BuildContext& ctx) {
   // poly2mask=False (mmdet's PolygonMasks) is loaded as bitmaps too: cppdet's mask targets are
   // always cut from bitmaps.
   if (!r.get_bool("poly2mask", true) && o.with_mask) {
-    static std::once_flag warned;
-    std::call_once(warned, [] {
-      std::cerr << "cppdet: warning: LoadAnnotations(poly2mask=False): polygon masks are loaded as bitmaps "
-                   "(mask targets come from bitmaps, not from polygons as in mmdet)\n";
-    });
+    warn_once("poly2mask", "LoadAnnotations(poly2mask=False): polygon masks are loaded as bitmaps "
+                           "(mask targets come from bitmaps, not from polygons as in mmdet)");
   }
   if (r.get_bool("denorm_bbox", false))
     throw ConfigError(r.path_of("denorm_bbox") + ": normalized boxes are not supported");
