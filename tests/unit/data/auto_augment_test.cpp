@@ -69,17 +69,9 @@ std::unique_ptr<Transform> build_from_json(const json& cfg) {
   return transform_registry().build(config::read_json_config(cfg.dump(), "cases.json", false), "case");
 }
 
-std::vector<std::string> case_names() {
-  std::vector<std::string> names;
-  const json index = read_json(case_dir() + "/cases.json");
-  for (const json& c : index["cases"]) names.push_back(c["case"]);
-  return names;
-}
-
-class AutoAugmentOracle : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(AutoAugmentOracle, MatchesMMDetection) {
-  const std::string dir = case_dir() + "/" + GetParam();
+// One oracle case: the transform built from its config dict, applied to the input.
+void check_case(const std::string& name) {
+  const std::string dir = case_dir() + "/" + name;
   const json expected = read_json(dir + "/output.json");
   const std::unique_ptr<Transform> transform = build_from_json(expected["config"]);
   Sample input = oracle_input();
@@ -134,8 +126,16 @@ TEST_P(AutoAugmentOracle, MatchesMMDetection) {
       << cv::countNonZero(s.gt_semantic_seg != want_seg) << " pixels differ";
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, AutoAugmentOracle, ::testing::ValuesIn(case_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+// Every case in one test (one process: the suite's cost is the startup, not the cases).
+TEST(AutoAugmentOracle, EveryCaseMatchesMMDetection) {
+  const json index = read_json(case_dir() + "/cases.json");
+  ASSERT_EQ(index["cases"].size(), 27u);
+  for (const json& c : index["cases"]) {
+    const std::string name = c["case"];
+    SCOPED_TRACE(name);
+    check_case(name);
+  }
+}
 
 config::Value pipeline_from(const std::string& text) {
   return config::parse_config_text("pipeline = " + text + "\n", "pipeline.py").as_dict().at("pipeline");
@@ -149,7 +149,7 @@ Sample grey_sample() {
   return s;
 }
 
-TEST(AutoAugment, ChoosesEveryPolicyUniformlyFromTheSeededSource) {
+TEST(AutoAugment, PolicyChoiceAndStepDrawsComeFromTheSeededSource) {
   const auto pipeline = build_compose(pipeline_from(R"([dict(type='AutoAugment', policies=[
       [dict(type='BrightnessTransform', level=0, prob=1.0)],
       [dict(type='BrightnessTransform', level=5, prob=1.0)],
@@ -175,27 +175,26 @@ TEST(AutoAugment, ChoosesEveryPolicyUniformlyFromTheSeededSource) {
   }
   EXPECT_EQ(run(7).second, sequence);  // the same seed draws the same policies
   EXPECT_NE(run(8).second, sequence);
-}
 
-TEST(AutoAugment, EachStepDrawsItsProbAndItsSign) {
-  // Translate by 2 px along x of a one-box image: skipped (box unmoved), +2 or -2.
+  // Within the policy each step draws its prob, then its sign: Translate by 2 px along x of a
+  // one-box image is skipped (box unmoved), +2 or -2.
   const auto step = build_compose(pipeline_from(R"([dict(type='AutoAugment', policies=[[
       dict(type='Translate', level=1, max_translate_offset=20, prob=0.5, random_negative_prob=0.25)]])])"),
                                   "pipeline");
   seed_transform_rng(3);
-  std::map<float, int> counts;  // x1 after the step -> samples
+  std::map<float, int> shifts;  // x1 after the step -> samples
   for (int i = 0; i < 800; ++i) {
     Sample s = grey_sample();
     s.img = cv::Mat(10, 10, CV_8UC3, cv::Scalar::all(0));
     s.gt_bboxes = torch::tensor({{4.f, 4.f, 6.f, 6.f}});
     s.gt_labels = torch::tensor({1}, torch::kInt64);
-    ++counts[(*step)(std::move(s)).at(0).gt_bboxes[0][0].item<float>()];
+    ++shifts[(*step)(std::move(s)).at(0).gt_bboxes[0][0].item<float>()];
   }
-  ASSERT_EQ(counts.size(), 3u);
+  ASSERT_EQ(shifts.size(), 3u);
   // P(skip) = 0.5, P(+2) = 0.375, P(-2) = 0.125 (sd 14, 14, 9 of 800).
-  EXPECT_NEAR(counts.at(4.f), 400, 70);
-  EXPECT_NEAR(counts.at(6.f), 300, 70);
-  EXPECT_NEAR(counts.at(2.f), 100, 45);
+  EXPECT_NEAR(shifts.at(4.f), 400, 70);
+  EXPECT_NEAR(shifts.at(6.f), 300, 70);
+  EXPECT_NEAR(shifts.at(2.f), 100, 45);
 }
 
 // The config error that building `text` (a pipeline list) raises.
@@ -227,21 +226,18 @@ TEST(AutoAugment, ConfigErrorsNameTheKeyPath) {
   EXPECT_NE(e.find("data.train.pipeline[0].policies"), std::string::npos) << e;
 }
 
-TEST(AutoAugment, DefaultsAreMMDetections) {
+TEST(AutoAugment, DefaultsEmptyAnnotationsAndErrors) {
   EXPECT_DOUBLE_EQ(level_to_value(3.3, 250.0), 82.5);  // Translate truncates it to 82
   EXPECT_EQ(enhance_level_to_value(2), 0.4600000000000001);
   EXPECT_EQ(enhance_level_to_value(8), 1.5400000000000003);
-  // Rotate's default: level 10 of max_rotate_angle 30 is 30 degrees clockwise about the centre;
-  // a 0-probability step never runs.
+  // A 0-probability step never runs.
   const auto never = build_compose(pipeline_from("[dict(type='Rotate', level=10, prob=0.0)]"), "p");
-  Sample s = grey_sample();
-  cv::randu(s.img, 0, 255);
-  const cv::Mat before = s.img.clone();
-  const cv::Mat after = (*never)(std::move(s)).at(0).img;
+  Sample r = grey_sample();
+  cv::randu(r.img, 0, 255);
+  const cv::Mat before = r.img.clone();
+  const cv::Mat after = (*never)(std::move(r)).at(0).img;
   EXPECT_EQ(cv::norm(before, after, cv::NORM_INF), 0);
-}
 
-TEST(AutoAugment, EmptyAnnotationsAndIgnoreBoxes) {
   // No objects: the image still moves. Ignore boxes are moved and filtered on their own.
   const auto step = build_compose(pipeline_from("[dict(type='Translate', level=2, prob=1.0, random_negative_prob=0.0, "
                                                 "max_translate_offset=50)]"),
@@ -258,14 +254,13 @@ TEST(AutoAugment, EmptyAnnotationsAndIgnoreBoxes) {
   EXPECT_EQ(out.img.at<cv::Vec3b>(0, 0), cv::Vec3b(128, 128, 128));  // shifted 10 px right, default fill
   EXPECT_EQ(out.img.at<cv::Vec3b>(0, 10), cv::Vec3b(9, 9, 9));
   EXPECT_TRUE(torch::equal(out.gt_bboxes_ignore, torch::tensor({{11.f, 1.f, 15.f, 5.f}})));
-}
 
-TEST(AutoAugment, PhotometricStepsNeedAUint8Picture) {
-  const auto step = build_compose(pipeline_from("[dict(type='EqualizeTransform', prob=1.0)]"), "p");
-  Sample s;
-  s.img_file = "a.jpg";
-  s.img = cv::Mat(4, 4, CV_32FC3, cv::Scalar::all(0.5));
-  const std::string e = testing::user_error_of([&] { (*step)(std::move(s)); });
+  // The photometric steps need the uint8 picture (before Normalize).
+  const auto equalize = build_compose(pipeline_from("[dict(type='EqualizeTransform', prob=1.0)]"), "p");
+  Sample f;
+  f.img_file = "a.jpg";
+  f.img = cv::Mat(4, 4, CV_32FC3, cv::Scalar::all(0.5));
+  const std::string e = testing::user_error_of([&] { (*equalize)(std::move(f)); });
   EXPECT_NE(e.find("EqualizeTransform: image 'a.jpg' is not a 3-channel uint8 picture"), std::string::npos) << e;
 }
 
