@@ -64,7 +64,7 @@ torch::Tensor to_tensor(const std::vector<std::vector<double>>& boxes) {
 const std::vector<std::vector<double>> kBoxes{{0, 0, 10, 10}, {0, 0, 10, 5}, {20, 20, 30, 30}, {1, 0, 11, 10}};
 const std::vector<double> kScores{0.9, 0.8, 0.7, 0.6};
 
-TEST(SoftNms, LinearHandWorked) {
+TEST(SoftNms, LinearAndGaussianHandWorked) {
   // A keeps 0.9; B (IoU 0.5 with A) -> 0.4; D (IoU 90/110 with A) -> 0.6 * 20/110; C (no
   // overlap) keeps 0.7 and goes next; then B; D (IoU 45/105 with B) decays once more.
   SoftNmsOptions o;
@@ -83,24 +83,22 @@ TEST(SoftNms, LinearHandWorked) {
   const SoftNmsResult r2 = soft_nms(to_tensor(kBoxes), torch::tensor(kScores, torch::kDouble), o);
   ASSERT_EQ(r2.keep.size(0), 3);
   EXPECT_EQ(r2.keep[2].item<int64_t>(), 1);
-}
 
-TEST(SoftNms, GaussianHandWorked) {
-  SoftNmsOptions o;
+  // Gaussian, sigma 0.5.
   o.method = SoftNmsMethod::kGaussian;
   o.sigma = 0.5;
   o.min_score = 0.001;
-  const SoftNmsResult r = soft_nms(to_tensor(kBoxes), torch::tensor(kScores, torch::kDouble), o);
+  const SoftNmsResult r3 = soft_nms(to_tensor(kBoxes), torch::tensor(kScores, torch::kDouble), o);
   auto g = [](double ov) { return std::exp(-ov * ov / 0.5); };
   const double b = 0.8 * g(0.5);
-  const double d = 0.6 * g(90.0 / 110.0) * g(45.0 / 105.0);
+  const double d_gaussian = 0.6 * g(90.0 / 110.0) * g(45.0 / 105.0);
   // C: 0.7 * g(0) = 0.7 > b = 0.485; D after A and B: 0.109.
-  const std::vector<double> expected{0.9, 0.7, b, d};
-  ASSERT_EQ(r.keep.size(0), 4);
-  for (int i = 0; i < 4; ++i) EXPECT_NEAR(r.dets[i][4].item<double>(), expected[i], 1e-12) << i;
+  const std::vector<double> expected_gaussian{0.9, 0.7, b, d_gaussian};
+  ASSERT_EQ(r3.keep.size(0), 4);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(r3.dets[i][4].item<double>(), expected_gaussian[i], 1e-12) << i;
 }
 
-TEST(SoftNms, MatchesTheReferenceOnRandomBoxes) {
+TEST(SoftNms, MatchesTheReferenceEmptyInputAndBadShapes) {
   torch::manual_seed(7);
   for (SoftNmsMethod method : {SoftNmsMethod::kNaive, SoftNmsMethod::kLinear, SoftNmsMethod::kGaussian}) {
     SCOPED_TRACE(static_cast<int>(method));
@@ -128,9 +126,6 @@ TEST(SoftNms, MatchesTheReferenceOnRandomBoxes) {
     EXPECT_TRUE(torch::equal(rf.keep, r.keep));
     EXPECT_TRUE(rf.dets.allclose(r.dets.to(torch::kFloat), 1e-5, 1e-6));
   }
-}
-
-TEST(SoftNms, EmptyInputAndBadShapes) {
   const SoftNmsResult r = soft_nms(torch::zeros({0, 4}), torch::zeros({0}), SoftNmsOptions{});
   EXPECT_EQ(r.keep.size(0), 0);
   EXPECT_EQ(r.dets.sizes(), (std::vector<int64_t>{0, 5}));
