@@ -4,7 +4,7 @@
 // loaded, run on input.npy, every output's statistics (outputs.json) within 1e-4 of the tensor's
 // largest magnitude and the first values within 1e-3 of it (the bound; the reference's
 // own 1-vs-2-thread noise is ~2e-6 on the statistics), on the plain modules and on the MKL-DNN
-// inference path.
+// inference path; and from input.png through mmcv's imnormalize, which gives input.npy.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <regex>
 #include <string>
 
@@ -62,6 +63,26 @@ torch::Tensor read_npy_float32(const std::string& path) {
   return t;
 }
 
+// mmdet's Normalize (mmcv.imnormalize) of the uint8 BGR image: optional BGR -> RGB,
+// (x - mean) in float32, times 1 / std computed in float64; HWC -> 1xCxHxW.
+torch::Tensor normalized_png(const std::string& path, const json& normalize) {
+  const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  if (bgr.empty()) throw std::runtime_error(path + ": cannot read");
+  const auto mean = normalize["mean"].get<std::vector<double>>(), std_ = normalize["std"].get<std::vector<double>>();
+  const bool to_rgb = normalize["to_rgb"].get<bool>();
+  torch::Tensor img = torch::empty({1, 3, bgr.rows, bgr.cols});
+  auto acc = img.accessor<float, 4>();
+  for (int y = 0; y < bgr.rows; ++y) {
+    const uint8_t* row = bgr.ptr<uint8_t>(y);
+    for (int x = 0; x < bgr.cols; ++x)
+      for (int c = 0; c < 3; ++c) {
+        const float v = static_cast<float>(row[x * 3 + (to_rgb ? 2 - c : c)]) - static_cast<float>(mean[c]);
+        acc[0][c][y][x] = static_cast<float>(static_cast<double>(v) * (1.0 / std_[c]));
+      }
+  }
+  return img;
+}
+
 // Statistics as outputs.json computes them (float64 sums, unbiased std), each within `tol` of
 // the reference block, tol = 1e-4 of the reference's largest magnitude (first values 1e-3).
 // Returns the largest difference seen, relative to that magnitude.
@@ -97,7 +118,7 @@ struct BackboneAndNeck : torch::nn::Module {
   std::shared_ptr<Neck> neck;
 };
 
-void check_case(const std::string& dir, bool mkldnn) {
+void check_case(const std::string& dir, bool mkldnn, bool from_png) {
 
   const config::Value cfg = config::load_config(dir + "/config.py");
   const config::Dict& model = cfg.as_dict().at("model").as_dict();
@@ -110,7 +131,9 @@ void check_case(const std::string& dir, bool mkldnn) {
   if (mkldnn) ASSERT_TRUE(net.backbone->set_mkldnn_inference(true));
 
   const json ref = json::parse(testing::read_text(dir + "/outputs.json"));
-  const torch::Tensor x = read_npy_float32(dir + "/input.npy");
+  const torch::Tensor npy = read_npy_float32(dir + "/input.npy");
+  const torch::Tensor x = from_png ? normalized_png(dir + "/input.png", ref["input"]["normalize"]) : npy;
+  if (from_png) EXPECT_LE((x - npy).abs().max().item<double>(), 1e-6);
   expect_stats_within(x, ref["input_tensor"], "input");
   torch::NoGradGuard no_grad;
   const std::vector<torch::Tensor> feats = net.backbone->forward(x);
@@ -122,8 +145,8 @@ void check_case(const std::string& dir, bool mkldnn) {
     worst = std::max(worst, expect_stats_within(feats[i], ref["backbone"][i], "backbone." + std::to_string(i)));
   for (size_t i = 0; i < outs.size(); ++i)
     worst = std::max(worst, expect_stats_within(outs[i], ref["neck"][i], "neck." + std::to_string(i)));
-  std::printf("%s: largest statistic difference %.2e of the tensor's largest magnitude\n",
-              mkldnn ? "MKL-DNN path" : "modules", worst);
+  std::printf("%s, %s: largest statistic difference %.2e of the tensor's largest magnitude\n",
+              mkldnn ? "MKL-DNN path" : "modules", from_png ? "input.png" : "input.npy", worst);
 }
 
 class DcnFeatureParity : public ::testing::TestWithParam<std::string> {};
@@ -133,12 +156,16 @@ TEST_P(DcnFeatureParity, BackboneAndNeckMatchMmdet) {
   const std::string dir = shared + "/oracle/backbones/" + GetParam();
   if (shared.empty() || !fs::exists(dir + "/outputs.json")) GTEST_SKIP() << "backbone case " << GetParam() << " not found";
   {
-    SCOPED_TRACE("modules");
-    check_case(dir, false);
+    SCOPED_TRACE("modules, input.npy");
+    check_case(dir, false, false);
+  }
+  {
+    SCOPED_TRACE("modules, input.png");
+    check_case(dir, false, true);
   }
   if (mkldnn_available()) {
-    SCOPED_TRACE("MKL-DNN inference path");
-    check_case(dir, true);
+    SCOPED_TRACE("MKL-DNN inference path, input.npy");
+    check_case(dir, true, false);
   }
 }
 
