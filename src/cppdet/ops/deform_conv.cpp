@@ -12,7 +12,7 @@ namespace cppdet::ops {
 namespace {
 
 // The sampling kernels of the tensors' device.
-torch::Tensor im2col(const torch::Tensor& input, const torch::Tensor& offset, const torch::Tensor& mask,
+torch::Tensor device_im2col(const torch::Tensor& input, const torch::Tensor& offset, const torch::Tensor& mask,
                      const DeformGeometry& g) {
   if (input.is_cuda()) {
 #ifdef CPPDET_WITH_CUDA
@@ -24,7 +24,7 @@ torch::Tensor im2col(const torch::Tensor& input, const torch::Tensor& offset, co
   return deform_im2col_cpu(input, offset, mask, g);
 }
 
-void col2im(const torch::Tensor& grad_columns, const torch::Tensor& offset, const torch::Tensor& mask,
+void device_col2im(const torch::Tensor& grad_columns, const torch::Tensor& offset, const torch::Tensor& mask,
             const DeformGeometry& g, torch::Tensor& grad_input) {
   if (grad_columns.is_cuda()) {
 #ifdef CPPDET_WITH_CUDA
@@ -37,7 +37,7 @@ void col2im(const torch::Tensor& grad_columns, const torch::Tensor& offset, cons
   deform_col2im_cpu(grad_columns, offset, mask, g, grad_input);
 }
 
-void col2im_coord(const torch::Tensor& grad_columns, const torch::Tensor& input, const torch::Tensor& offset,
+void device_col2im_coord(const torch::Tensor& grad_columns, const torch::Tensor& input, const torch::Tensor& offset,
                   const torch::Tensor& mask, const DeformGeometry& g, torch::Tensor& grad_offset,
                   torch::Tensor& grad_mask) {
   if (grad_columns.is_cuda()) {
@@ -51,7 +51,7 @@ void col2im_coord(const torch::Tensor& grad_columns, const torch::Tensor& input,
   deform_col2im_coord_cpu(grad_columns, input, offset, mask, g, grad_offset, grad_mask);
 }
 
-torch::Tensor image(const torch::Tensor& t, int64_t b) { return t.defined() ? t[b] : t; }
+torch::Tensor batch_item(const torch::Tensor& t, int64_t b) { return t.defined() ? t[b] : t; }
 
 void check_deform_inputs(const torch::Tensor& input, const torch::Tensor& offset, const torch::Tensor& mask,
                          const torch::Tensor& weight, const torch::Tensor& bias, const DeformConvParams& p,
@@ -141,7 +141,7 @@ torch::Tensor deform_forward(const torch::Tensor& input0, const torch::Tensor& o
   const torch::Tensor w = grouped_weight(weight.contiguous(), p.groups);  // [G, C_out / G, C_in / G * K]
   torch::Tensor output = torch::empty({batch, out_channels, positions}, input.options());
   for (int64_t b = 0; b < batch; ++b) {
-    const torch::Tensor columns = im2col(input[b], offset[b], image(mask, b), g);  // [C_in * K, P]
+    const torch::Tensor columns = device_im2col(input[b], offset[b], batch_item(mask, b), g);  // [C_in * K, P]
     torch::Tensor out = output[b].view({p.groups, out_channels / p.groups, positions});
     grouped_mm_out(out, w, columns.view({p.groups, -1, positions}));
   }
@@ -175,16 +175,16 @@ std::array<torch::Tensor, 5> deform_backward(const torch::Tensor& grad_output0, 
       grad_columns = grad_columns.view({-1, positions});  // [C_in * K, P]
       if (grad_input.defined()) {
         torch::Tensor gi = grad_input[b];
-        col2im(grad_columns, offset[b], image(mask, b), g, gi);
+        device_col2im(grad_columns, offset[b], batch_item(mask, b), g, gi);
       }
       if (grad_offset.defined()) {
         torch::Tensor go_offset = grad_offset[b];
-        torch::Tensor go_mask = image(grad_mask, b);
-        col2im_coord(grad_columns, input[b], offset[b], image(mask, b), g, go_offset, go_mask);
+        torch::Tensor go_mask = batch_item(grad_mask, b);
+        device_col2im_coord(grad_columns, input[b], offset[b], batch_item(mask, b), g, go_offset, go_mask);
       }
     }
     if (grad_weight.defined()) {
-      const torch::Tensor columns = im2col(input[b], offset[b], image(mask, b), g);
+      const torch::Tensor columns = device_im2col(input[b], offset[b], batch_item(mask, b), g);
       grouped_mm_out(grad_weight, go, columns.view({p.groups, -1, positions}).transpose(1, 2), /*accumulate=*/true);
     }
   }

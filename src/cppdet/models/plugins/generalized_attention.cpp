@@ -15,7 +15,7 @@
 namespace cppdet::models {
 namespace {
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); }
+int64_t attention_floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); }
 
 // mmcv's local_constraint_map: 1 where key (ky, kx) is outside the spatial range of query (iy, ix).
 torch::Tensor local_constraint_map(int64_t in_channels, int64_t spatial_range, int64_t kv_stride) {
@@ -30,8 +30,8 @@ torch::Tensor local_constraint_map(int64_t in_channels, int64_t spatial_range, i
   const int64_t max_len_kv = static_cast<int64_t>((max_len - 1.0) / kv_stride + 1);
   torch::Tensor map = torch::ones({max_len, max_len, max_len_kv, max_len_kv}, torch::kUInt8);
   auto clamp_range = [&](int64_t i) {
-    const int64_t begin = std::max<int64_t>(floor_div(i - spatial_range, kv_stride), 0);
-    const int64_t end = std::min<int64_t>(std::min(floor_div(i + spatial_range + 1, kv_stride) + 1, max_len), max_len_kv);
+    const int64_t begin = std::max<int64_t>(attention_floor_div(i - spatial_range, kv_stride), 0);
+    const int64_t end = std::min<int64_t>(std::min(attention_floor_div(i + spatial_range + 1, kv_stride) + 1, max_len), max_len_kv);
     return std::make_pair(begin, std::max(begin, end));
   };
   using torch::indexing::Slice;
