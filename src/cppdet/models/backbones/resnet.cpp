@@ -253,8 +253,8 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
   // now, like the MKL-DNN weights), on dense tensors.
   ResNetMkldnnBlock::DenseFn dense_deform_conv2() const {
     const std::shared_ptr<DeformConvPackImpl> dcn = dcn2_.ptr();
-    const torch::nn::BatchNorm2dImpl* bn = norm2_.batch_norm();
-    if (!bn) return [dcn](const torch::Tensor& x) { return dcn->forward(x); };
+    const torch::nn::BatchNorm2dImpl* bn = norm2_.batch_norm();  // set_mkldnn_inference refuses GN
+    if (!bn) throw UserError("MKL-DNN inference: the deformable conv2 has no BatchNorm after it");
     const torch::Tensor scale = (bn->weight / torch::sqrt(bn->running_var + bn->options.eps())).view({1, -1, 1, 1});
     const torch::Tensor shift = bn->bias.view({1, -1, 1, 1}) - bn->running_mean.view({1, -1, 1, 1}) * scale;
     return [dcn, scale, shift](const torch::Tensor& x) { return dcn->forward(x).mul_(scale).add_(shift); };
