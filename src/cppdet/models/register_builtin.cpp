@@ -10,6 +10,8 @@
 #include "cppdet/models/losses/l1_loss.h"
 #include "cppdet/models/losses/smooth_l1_loss.h"
 #include "cppdet/models/necks/fpn.h"
+#include "cppdet/models/plugins/context_block.h"
+#include "cppdet/models/plugins/generalized_attention.h"
 #include "cppdet/models/registries.h"
 #include "cppdet/models/roi_heads/bbox_heads/convfc_bbox_head.h"
 #include "cppdet/models/roi_heads/mask_heads/fcn_mask_head.h"
@@ -94,6 +96,13 @@ void register_builtin_models(ModelRegistries& r) {
   });
   r.bbox_samplers.add("PseudoSampler", [](const BuildContext&) -> std::shared_ptr<BBoxSampler> {
     return std::make_shared<PseudoSampler>();
+  });
+
+  r.plugins.add("ContextBlock", [](const BuildContext& c, int64_t in_channels) -> std::shared_ptr<PluginLayer> {
+    return std::make_shared<ContextBlock>(ContextBlockOptions::from_config(c.cfg, c.path, in_channels));
+  });
+  r.plugins.add("GeneralizedAttention", [](const BuildContext& c, int64_t in_channels) -> std::shared_ptr<PluginLayer> {
+    return std::make_shared<GeneralizedAttention>(GeneralizedAttentionOptions::from_config(c.cfg, c.path, in_channels));
   });
 }
 

@@ -145,7 +145,7 @@ Detections AnchorHead::get_bboxes_single(const std::vector<torch::Tensor>& cls_s
   const torch::Tensor labels = torch::cat(mlvl_labels);
   if (bboxes.numel() == 0) return {torch::cat({bboxes, scores.unsqueeze(1)}, -1), labels};
   ops::BatchedNmsResult r = ops::batched_nms(bboxes, scores, labels, cfg.nms.iou_threshold, cfg.nms.class_agnostic,
-                                             cfg.nms.split_thr);
+                                             cfg.nms.split_thr, cfg.nms.soft);
   const int64_t k = cfg.max_per_img >= 0 ? python_slice_len(cfg.max_per_img, r.dets.size(0)) : r.dets.size(0);
   return {r.dets.narrow(0, 0, k), labels.index_select(0, r.keep.narrow(0, 0, k))};
 }

@@ -78,6 +78,9 @@ void init_weights(torch::nn::Module& model, const config::Value& model_cfg) {
     }
   }
 
+  for (const auto& item : modules)
+    if (auto* own = dynamic_cast<InitsOwnWeights*>(item.value().get())) own->init_own_weights();
+
   // The last norm of each residual block starts at 0 (Bottleneck: bn3, BasicBlock: bn2).
   if (!zero_init_residual(model_cfg)) return;
   for (const auto& item : modules) {
