@@ -11,6 +11,7 @@
 #   share/cppdet/configs/                   the shipped configs
 #   share/cppdet/examples/                  quick_run.cpp and the AugFPN plugin's sources
 # Components: Runtime (executable, library, plugins, configs) and Development (the rest).
+# The build folder is a package too (cppdet_DIR=<build>; cmake/cppdetBuildTreeConfig.cmake.in).
 include(CMakePackageConfigHelpers)
 
 set(CPPDET_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/cppdet)
@@ -39,6 +40,11 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/package/cppdetConfigVersi
 install(FILES ${PROJECT_BINARY_DIR}/package/cppdetConfig.cmake ${PROJECT_BINARY_DIR}/package/cppdetConfigVersion.cmake
   ${PROJECT_SOURCE_DIR}/cmake/cppdetPlugin.cmake
   DESTINATION ${CPPDET_CMAKE_INSTALL_DIR} COMPONENT Development)
+
+# The same package for the build folder: find_package(cppdet) with cppdet_DIR=<build>.
+export(EXPORT cppdetTargets NAMESPACE cppdet:: FILE ${PROJECT_BINARY_DIR}/cppdetTargets.cmake)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/cppdetBuildTreeConfig.cmake.in ${PROJECT_BINARY_DIR}/cppdetConfig.cmake @ONLY)
+configure_file(${PROJECT_BINARY_DIR}/package/cppdetConfigVersion.cmake ${PROJECT_BINARY_DIR}/cppdetConfigVersion.cmake COPYONLY)
 
 # pkg-config: cppdet's own flags plus LibTorch's (which has no .pc file).
 get_target_property(cppdet_torch_library torch IMPORTED_LOCATION)
