@@ -20,7 +20,6 @@
 #include "command.h"
 #include "cppdet/apis/device.h"
 #include "cppdet/apis/inference.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/loader/collate.h"

@@ -11,7 +11,6 @@
 #include <memory>
 
 #include "command.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/core/progress_bar.h"
 #include "cppdet/data/datasets/build_dataset.h"

@@ -4,7 +4,6 @@
 #include <memory>
 
 #include "command.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/datasets/results_file.h"

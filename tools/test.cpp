@@ -12,7 +12,6 @@
 #include "command.h"
 #include "cppdet/apis/inference.h"
 #include "cppdet/apis/show_result.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/core/progress_bar.h"
 #include "cppdet/data/datasets/build_dataset.h"

@@ -14,7 +14,6 @@
 
 #include "command.h"
 #include "cppdet/apis/device.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/data/datasets/build_dataset.h"
