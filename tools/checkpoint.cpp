@@ -74,7 +74,7 @@ void inspect(const std::string& path, bool as_json) {
 // The state_dict of the model a config builds (what `cppdet train` saves and `cppdet test`
 // loads): parameters and buffers in the model's order.
 void model_state(const std::string& config_path, const std::vector<std::string>& cfg_options, bool as_json) {
-  const config::Value cfg = config::load_config(config_path, cfg_options);
+  const config::Value cfg = load_config_and_plugins(config_path, cfg_options);
   if (!cfg.is_dict() || !cfg.as_dict().contains("model")) throw ConfigError(config_path + ": no `model` dict");
   const std::shared_ptr<models::Detector> model = models::build_detector(cfg.as_dict().at("model"));
   const io::StateDict state_dict = io::module_state_dict(*model);

@@ -14,7 +14,6 @@
 
 #include "command.h"
 #include "cppdet/apis/device.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/core/warnings.h"
@@ -46,7 +45,7 @@ void register_train_step(CLI::App& app) {
   cmd->callback([o] {
     configure_threads();
     const std::string device = apis::check_device(o->device);
-    const config::Value cfg = config::load_config(o->config, o->cfg_options);
+    const config::Value cfg = load_config_and_plugins(o->config, o->cfg_options);
     std::shared_ptr<models::Detector> model = build_model_for_training(cfg, 0, device);
     const io::LoadReport report = io::load_state_dict(*model, io::read_checkpoint(o->checkpoint).state_dict, false);
     if (!report.exact()) warn(report.message());

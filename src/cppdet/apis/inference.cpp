@@ -6,6 +6,7 @@
 
 #include "cppdet/apis/class_names.h"
 #include "cppdet/apis/device.h"
+#include "cppdet/apis/plugins.h"
 #include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/core/warnings.h"
@@ -120,12 +121,15 @@ BatchInference run_batch(const InferenceModel& model, std::vector<data::Sample> 
 InferenceModel init_detector(const std::string& config_path, const std::string& checkpoint, const std::string& device,
                              const std::vector<std::string>& cfg_options) {
   const std::string canonical_device = check_device(device);  // fail before any heavy work
-  return init_detector(config::load_config(config_path, cfg_options), checkpoint, canonical_device);
+  const Value cfg = config::load_config(config_path, cfg_options);
+  load_plugins(cfg, config_path);  // names are looked up in the config's folder too
+  return init_detector(cfg, checkpoint, canonical_device);
 }
 
 InferenceModel init_detector(const Value& cfg, const std::string& checkpoint, const std::string& device) {
   InferenceModel model;
   model.device = check_device(device);
+  load_plugins(cfg);
   model.cfg = cfg;
   model.checkpoint = checkpoint;
   const Value& pipeline = test_pipeline_config(cfg);
