@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "cppdet/config/config_file.h"
+#include "cppdet/core/error.h"
 #include "cppdet/models/common/scale.h"
 #include "cppdet/models/dense_heads/fcos_head.h"
 #include "cppdet/models/registries.h"
@@ -311,6 +312,34 @@ TEST(FCOSHeadTargets, RegressRangesCenterSamplingAndSmallestArea) {
   big.labels = torch::tensor({0});
   EXPECT_EQ(std::get<0>(plain->point_targets(corner, {1, 1, 1}, big))[2].item<int64_t>(), 0);
   EXPECT_EQ(std::get<0>(sampled->point_targets(corner, {1, 1, 1}, big))[2].item<int64_t>(), 3);
+}
+
+// Unknown and unsupported keys of the one-stage heads are refused with their path.
+TEST(OneStageHeadConfig, RefusesUnknownAndUnsupportedKeys) {
+  const config::Value cfg = config::parse_config_text(
+      "a = dict(type='FCOSHead', num_classes=3, in_channels=8, foo=1)\n"
+      "b = dict(type='FCOSHead', num_classes=3, in_channels=8, dcn_on_last_conv=True)\n"
+      "c = dict(type='ATSSHead', num_classes=3, in_channels=8, bar=2,\n"
+      "         anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=8,\n"
+      "                               scales_per_octave=1, strides=[8, 16]))\n"
+      "d = dict(type='GFLHead', num_classes=3, in_channels=8, bbox_coder=dict(type='DeltaXYWHBBoxCoder'),\n"
+      "         anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=8,\n"
+      "                               scales_per_octave=1, strides=[8, 16]))\n"
+      "e = dict(type='FCOSHead', num_classes=3, in_channels=8, regress_ranges=((-1, 64), (64, 1e8)))\n",
+      "t.py");
+  const std::pair<const char*, const char*> cases[] = {{"a", "model.bbox_head"},
+                                                      {"b", "model.bbox_head.dcn_on_last_conv"},
+                                                      {"c", "model.bbox_head"},
+                                                      {"d", "model.bbox_head.bbox_coder"},
+                                                      {"e", "model.bbox_head.regress_ranges"}};
+  for (const auto& [key, path] : cases) {
+    try {
+      dense_head_registry().build(cfg.as_dict().at(key), "model.bbox_head", HeadConfigs{});
+      ADD_FAILURE() << key << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << key << ": " << e.what();
+    }
+  }
 }
 
 }  // namespace
