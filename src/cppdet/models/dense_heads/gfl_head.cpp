@@ -116,7 +116,8 @@ LossTerms GFLHead::loss(const DenseHeadOutputs& outputs, const std::vector<Image
                         const std::vector<GtInstances>& gts, DebugTrace* trace) {
   prepare_training();
   if (!loss_dfl_) loss_dfl_ = loss_registry().build(gfl_options_.loss_dfl, gfl_options_.loss_dfl_path);
-  if (options_.loss_cls.as_dict().at("type").as_string() != "QualityFocalLoss")
+  const config::Value* loss_type = options_.loss_cls.is_dict() ? options_.loss_cls.as_dict().find("type") : nullptr;
+  if (!loss_type || !loss_type->is_string() || loss_type->as_string() != "QualityFocalLoss")
     throw ConfigError(options_.loss_cls_path + ".type: GFLHead trains with QualityFocalLoss");
   const auto* assigner = dynamic_cast<const ATSSAssigner*>(train_->assigner.get());
   if (!assigner) throw ConfigError(options_.train_cfg_path + ".assigner: GFLHead needs type='ATSSAssigner'");
