@@ -71,6 +71,7 @@ std::vector<torch::Tensor> RPNHead::proposals(const DenseHeadOutputs& outputs, c
 
 Detections RPNHead::get_bboxes_single(const std::vector<torch::Tensor>& cls_scores,
                                       const std::vector<torch::Tensor>& bbox_preds,
+                                      const std::vector<torch::Tensor>& /*score_factors*/,
                                       const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
                                       const DenseTestConfig& cfg, bool rescale) {
   std::vector<torch::Tensor> mlvl_scores, mlvl_deltas, mlvl_anchors, level_ids;
