@@ -92,11 +92,12 @@ void register_serve(CLI::App& app) {
                   "largest image in megapixels, read from its header before decoding; larger ones are answered 413 "
                   "(default 40)")
       ->check(CLI::Range(0.001, 1000.0));
-  cmd->add_option("--max-images", opts->max_images, "images in one multipart request, at most (default 16)")
+  cmd->add_option("--max-images", opts->max_images,
+                  "images in one multipart request, at most (default 16, or --queue-size if smaller)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--model-name", opts->model_name, "the <model> of /predictions/<model> (default: the config file's stem)");
   add_cfg_options(*cmd, opts->cfg_options);
-  cmd->callback([opts] {
+  cmd->callback([opts, cmd] {
     serving::ServeOptions o;
     o.host = opts->host;
     o.port = opts->port;
@@ -106,6 +107,7 @@ void register_serve(CLI::App& app) {
     o.config_path = opts->config;
     o.score_thr = opts->score_thr;
     o.max_body_bytes = static_cast<size_t>(std::llround(opts->max_body_mb * (1 << 20)));
+    if (cmd->count("--max-images") == 0) opts->max_images = std::min(opts->max_images, opts->queue_size);
     o.max_images_per_request = static_cast<size_t>(opts->max_images);
     o.image_limits.max_pixels = std::llround(opts->max_image_mpix * 1e6);
     o.pool.max_batch = opts->max_batch;

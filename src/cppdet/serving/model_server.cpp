@@ -78,15 +78,15 @@ std::string megabytes(size_t bytes) {
   return text;
 }
 
-// One image of a request: its multipart field name ("" for a raw body) and bytes.
-struct Part {
-  std::string name;
-  std::string bytes;
-};
-
 }  // namespace
 
 struct ModelServer::Impl {
+  // One image of a request: its multipart field name ("" for a raw body) and bytes.
+  struct Part {
+    std::string name;
+    std::string bytes;
+  };
+
   ServeOptions options;
   std::vector<std::string> class_names;
   std::string checkpoint, device;
@@ -244,7 +244,7 @@ struct ModelServer::Impl {
                                       std::to_string(options.pool.queue_capacity) + " images); retry later");
     }
     const bool with_masks = req.get_param_value("masks") == "1" || req.get_param_value("masks") == "true";
-    json lists = json::array();
+    nlohmann::ordered_json lists = nlohmann::ordered_json::array();
     std::optional<std::pair<int, std::string>> failure;
     for (size_t i = 0; i < futures->size(); ++i) {
       ImageOutcome out = (*futures)[i].get();  // every future is waited for: no work left behind
@@ -255,7 +255,8 @@ struct ModelServer::Impl {
       lists.push_back(predictions_json(out.result, class_names, options.score_thr, with_masks));
     }
     if (failure) return send_error(res, failure->first, failure->second);
-    send_json(res, 200, parts.size() == 1 ? lists[0] : lists);
+    res.status = 200;
+    res.set_content((parts.size() == 1 ? lists[0] : lists).dump(), "application/json");
   }
 
   // The {"error": ...} body of a response httplib produced itself (a malformed request line, a

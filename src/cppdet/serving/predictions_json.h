@@ -6,6 +6,7 @@
 // descending score (the order of bbox_result). With masks, each entry also has
 //   "segmentation": {"size": [H, W], "counts": "<COCO compressed RLE>"}
 // (the `segmentation` of a COCO results file, pycocotools' mask.encode of the full-size mask).
+// Keys in the handler's order (an ordered_json).
 #include <nlohmann/json_fwd.hpp>
 
 #include <string>
@@ -15,7 +16,7 @@
 
 namespace cppdet::serving {
 
-nlohmann::json predictions_json(const DetResult& result, const std::vector<std::string>& class_names,
+nlohmann::ordered_json predictions_json(const DetResult& result, const std::vector<std::string>& class_names,
                                 double score_thr, bool with_masks);
 
 }  // namespace cppdet::serving

@@ -17,17 +17,18 @@ DetResult two_class_result() {
 }
 
 TEST(PredictionsJson, ListsDetectionsAtOrAboveTheThresholdClassByClass) {
-  const nlohmann::json out = predictions_json(two_class_result(), {"person", "bicycle"}, 0.3, false);
+  const nlohmann::ordered_json out = predictions_json(two_class_result(), {"person", "bicycle"}, 0.3, false);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0]["class_label"], 0);
   EXPECT_EQ(out[0]["class_name"], "person");
-  EXPECT_EQ(out[0]["bbox"], nlohmann::json({1.5, 2.0, 30.0, 40.0}));
+  EXPECT_EQ(out[0]["bbox"], nlohmann::ordered_json({1.5, 2.0, 30.0, 40.0}));
+  EXPECT_EQ(out[0].begin().key(), "class_label");  // the handler's key order
   EXPECT_EQ(out[0]["score"].get<double>(), static_cast<double>(0.9f));  // the float32 score, exactly
   // float32(0.3) = 0.30000001192... >= 0.3: kept, as the handler's float(score) >= threshold keeps it.
   EXPECT_EQ(out[1]["class_label"], 1);
   EXPECT_EQ(out[1]["class_name"], "bicycle");
   EXPECT_FALSE(out[1].contains("segmentation"));
-  EXPECT_EQ(predictions_json(two_class_result(), {"person", "bicycle"}, 0.95, false), nlohmann::json::array());
+  EXPECT_EQ(predictions_json(two_class_result(), {"person", "bicycle"}, 0.95, false), nlohmann::ordered_json::array());
   EXPECT_EQ(predictions_json(two_class_result(), {"person", "bicycle"}, 0.0, false).size(), 3u);
 }
 
@@ -36,9 +37,9 @@ TEST(PredictionsJson, MasksAreCocoRleOfTheFullImage) {
   r.bboxes.push_back(torch::tensor({{0.f, 0.f, 3.f, 2.f, 0.8f}}));
   // [1, 2, 3] mask [[0, 1, 1], [0, 0, 1]]: column-major 0 0 | 1 0 | 1 1 -> runs 2, 1, 1, 2.
   r.masks.push_back(torch::tensor({{0, 1, 1}, {0, 0, 1}}, torch::kBool).unsqueeze(0));
-  const nlohmann::json with = predictions_json(r, {"a"}, 0.3, true);
+  const nlohmann::ordered_json with = predictions_json(r, {"a"}, 0.3, true);
   ASSERT_EQ(with.size(), 1u);
-  EXPECT_EQ(with[0]["segmentation"]["size"], nlohmann::json({2, 3}));
+  EXPECT_EQ(with[0]["segmentation"]["size"], nlohmann::ordered_json({2, 3}));
   EXPECT_EQ(with[0]["segmentation"]["counts"], "2111");  // pycocotools' compressed form of 2, 1, 1, 2
   EXPECT_FALSE(predictions_json(r, {"a"}, 0.3, false)[0].contains("segmentation"));
 }

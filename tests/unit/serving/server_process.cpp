@@ -22,6 +22,8 @@ extern char** environ;
 namespace cppdet::testing {
 
 std::string tiny_config() { return fixture("oracle_cases/mask_tiny_r50/config.py"); }
+const char* const kSmallTestScale = "data.test.pipeline.1.img_scale=(416,256)";
+
 std::string tiny_checkpoint() { return fixture("oracle_cases/mask_tiny_r50/checkpoint_zip.pth"); }
 
 ServerProcess::ServerProcess(const std::vector<std::string>& extra_args) {
@@ -29,6 +31,7 @@ ServerProcess::ServerProcess(const std::vector<std::string>& extra_args) {
   std::vector<std::string> args = {cppdet_exe(), "serve", tiny_config(), tiny_checkpoint(),
                                    "--model-name", "tiny", "--port", "0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  args.insert(args.end(), {"--cfg-options", kSmallTestScale});
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -11,7 +11,8 @@ namespace cppdet::testing {
 
 class ServerProcess {
  public:
-  // Starts `cppdet serve <tiny Mask R-CNN> --model-name tiny --port 0 <extra_args>` with
+  // Starts `cppdet serve <tiny Mask R-CNN> --model-name tiny --port 0 <extra_args>
+  // --cfg-options kSmallTestScale` with
   // CPPDET_NUM_THREADS=1 and its output in a log file; returns once it serves (throws when it
   // exits or does not serve within a minute).
   explicit ServerProcess(const std::vector<std::string>& extra_args = {});
@@ -31,9 +32,12 @@ class ServerProcess {
   std::string log_path_;
 };
 
-// The tiny Mask R-CNN of the quick start (tests/fixtures/oracle_cases/mask_tiny_r50).
+// The tiny Mask R-CNN of the quick start (tests/fixtures/oracle_cases/mask_tiny_r50), and the
+// --cfg-options value that scales its test images to 416x256 at most (instead of 1333x800) to
+// keep the tests fast: the server and `cppdet infer` in the tests both use it.
 std::string tiny_config();
 std::string tiny_checkpoint();
+extern const char* const kSmallTestScale;
 
 struct RawResponse {
   int status = 0;  // 0 when no status line came back
