@@ -287,7 +287,8 @@ TEST(Serve, AMultipartRequestIsOneBatchWithTheSingleImageDetections) {
 }
 
 TEST(Serve, AFullQueueAnswers503WithRetryAfter) {
-  ServerProcess server({"--queue-size", "1", "--max-images", "1"});
+  // Full-scale images: a forward pass long enough for the eight requests to find it busy.
+  ServerProcess server({"--queue-size", "1"}, /*small_scale=*/false);
   const std::string jpeg = testing::read_text(demo_path());
   std::vector<std::future<std::pair<int, std::string>>> answers;
   for (int i = 0; i < 8; ++i) {
@@ -317,28 +318,32 @@ TEST(Serve, AFullQueueAnswers503WithRetryAfter) {
 }
 
 TEST(Serve, SigtermUnderLoadAnswersEveryRequestAndExitsZero) {
-  ServerProcess server({"--queue-size", "8"});
+  // Four requests of two full-scale images each: eight forward passes queued behind one worker.
+  ServerProcess server({"--queue-size", "8"}, /*small_scale=*/false);
   const int port = server.port();
   const std::string jpeg = testing::read_text(demo_path());
+  const httplib::MultipartFormDataItems two = {{"a", jpeg, "a.jpg", "image/jpeg"}, {"b", jpeg, "b.jpg", "image/jpeg"}};
   std::vector<std::future<std::pair<int, std::string>>> answers;
   for (int i = 0; i < 4; ++i) {
     answers.push_back(std::async(std::launch::async, [&] {
-      auto r = client(port)->Post("/predictions/tiny", jpeg, "image/jpeg");
+      auto r = client(port)->Post("/predictions/tiny", two);
       return r ? std::make_pair(r->status, r->body) : std::make_pair(0, std::string());
     }));
   }
-  // All four are in: queued or in the worker.
+  // All eight images are in: queued, in the worker or done.
   ASSERT_TRUE(eventually([&] {
     const std::string m = metrics_of(port);
-    return metric(m, "cppdet_queue_length") + metric(m, "cppdet_images_running") == 4;
+    return metric(m, "cppdet_queue_length") + metric(m, "cppdet_images_running") +
+               metric(m, "cppdet_inference_images_total") >=
+           8;
   })) << metrics_of(port);
-  EXPECT_EQ(server.terminate(std::chrono::seconds(60)), 0) << server.log();
+  EXPECT_EQ(server.terminate(std::chrono::seconds(90)), 0) << server.log();
   std::string first;
   for (auto& a : answers) {
     const auto [status, body] = a.get();
     EXPECT_EQ(status, 200) << body;
     if (first.empty()) first = body;
-    EXPECT_EQ(body, first);  // the same image: the same detections
+    EXPECT_EQ(body, first);  // the same images: the same detections
   }
   EXPECT_NE(server.log().find("stopped"), std::string::npos) << server.log();
   EXPECT_EQ(testing::raw_exchange(port, "GET /ping HTTP/1.1\r\n\r\n").status, 0);  // nobody listens any more

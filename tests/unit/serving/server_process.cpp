@@ -26,12 +26,12 @@ const char* const kSmallTestScale = "data.test.pipeline.1.img_scale=(416,256)";
 
 std::string tiny_checkpoint() { return fixture("oracle_cases/mask_tiny_r50/checkpoint_zip.pth"); }
 
-ServerProcess::ServerProcess(const std::vector<std::string>& extra_args) {
+ServerProcess::ServerProcess(const std::vector<std::string>& extra_args, bool small_scale) {
   log_path_ = make_temp_dir("serve") + "/server.log";
   std::vector<std::string> args = {cppdet_exe(), "serve", tiny_config(), tiny_checkpoint(),
                                    "--model-name", "tiny", "--port", "0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  args.insert(args.end(), {"--cfg-options", kSmallTestScale});
+  if (small_scale) args.insert(args.end(), {"--cfg-options", kSmallTestScale});
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

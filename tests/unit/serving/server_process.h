@@ -11,11 +11,11 @@ namespace cppdet::testing {
 
 class ServerProcess {
  public:
-  // Starts `cppdet serve <tiny Mask R-CNN> --model-name tiny --port 0 <extra_args>
-  // --cfg-options kSmallTestScale` with
+  // Starts `cppdet serve <tiny Mask R-CNN> --model-name tiny --port 0 <extra_args>` (with
+  // `--cfg-options kSmallTestScale` when `small_scale`) with
   // CPPDET_NUM_THREADS=1 and its output in a log file; returns once it serves (throws when it
   // exits or does not serve within a minute).
-  explicit ServerProcess(const std::vector<std::string>& extra_args = {});
+  explicit ServerProcess(const std::vector<std::string>& extra_args = {}, bool small_scale = true);
   ~ServerProcess();  // kills and reaps it if it still runs
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
