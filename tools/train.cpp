@@ -89,7 +89,7 @@ void register_train(CLI::App& app) {
   cmd->callback([o] {
     configure_threads();
     const std::string device = apis::check_device(o->device);
-    config::Value cfg = config::load_config(o->config, o->cfg_options);
+    config::Value cfg = load_config_and_plugins(o->config, o->cfg_options);
     const fs::path config_path(o->config);
     std::string work_dir = o->work_dir;
     if (work_dir.empty())

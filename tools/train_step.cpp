@@ -14,9 +14,9 @@
 
 #include "command.h"
 #include "cppdet/apis/device.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/loader/collate.h"
 #include "cppdet/engine/optimizer.h"
@@ -45,10 +45,10 @@ void register_train_step(CLI::App& app) {
   cmd->callback([o] {
     configure_threads();
     const std::string device = apis::check_device(o->device);
-    const config::Value cfg = config::load_config(o->config, o->cfg_options);
+    const config::Value cfg = load_config_and_plugins(o->config, o->cfg_options);
     std::shared_ptr<models::Detector> model = build_model_for_training(cfg, 0, device);
     const io::LoadReport report = io::load_state_dict(*model, io::read_checkpoint(o->checkpoint).state_dict, false);
-    if (!report.exact()) std::cerr << "cppdet: warning: " << report.message();
+    if (!report.exact()) warn(report.message());
 
     // The batch: the first samples_per_gpu images of data.train, through its pipeline.
     const std::shared_ptr<const data::IndexedDataset> dataset =

@@ -69,7 +69,11 @@ INSTANTIATE_TEST_SUITE_P(OracleCases, InferParity,
                                            Case{"mask_tiny_r50", "checkpoint_zip.pth"},
                                            Case{"mask_tiny_r50", "checkpoint_legacy.pth"},
                                            Case{"cascade_rcnn_tiny_r50", "checkpoint_zip.pth"},
-                                           Case{"cascade_mask_tiny_r50", "checkpoint_zip.pth"}),
+                                           Case{"cascade_mask_tiny_r50", "checkpoint_zip.pth"},
+                                           Case{"fcos_tiny_r50", "checkpoint_zip.pth"},
+                                           Case{"fcos_tiny_r50_giou", "checkpoint_zip.pth"},
+                                           Case{"atss_tiny_r50", "checkpoint_zip.pth"},
+                                           Case{"gfl_tiny_r50", "checkpoint_zip.pth"}),
                          case_name);
 
 }  // namespace
