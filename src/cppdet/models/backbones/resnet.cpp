@@ -8,6 +8,7 @@
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/distributed/sync_batch_norm.h"
 #include "cppdet/models/common/mkldnn_conv.h"
 
 namespace cppdet::models {
@@ -41,10 +42,13 @@ torch::nn::Conv2d make_conv(int64_t in, int64_t out, int64_t k, int64_t stride, 
 torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride, const NormConfig& norm) {
   torch::nn::Sequential seq;
   seq->push_back(make_conv(in, out, 1, stride, 0));
+  const auto bn_options = torch::nn::BatchNormOptions(out).eps(norm.eps).momentum(norm.momentum);
   if (norm.type == "GN")
     seq->push_back(torch::nn::GroupNorm(torch::nn::GroupNormOptions(norm.num_groups, out).eps(norm.eps)));
+  else if (norm.type == "SyncBN")
+    seq->push_back(distributed::SyncBatchNorm2d(bn_options));
   else
-    seq->push_back(torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(out).eps(norm.eps).momentum(norm.momentum)));
+    seq->push_back(torch::nn::BatchNorm2d(bn_options));
   if (!norm.requires_grad)
     for (auto& p : seq[1]->parameters()) p.set_requires_grad(false);
   return seq;

@@ -2,6 +2,8 @@
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/distributed/process_group.h"
+#include "cppdet/distributed/sync_batch_norm.h"
 
 namespace cppdet::models {
 
@@ -22,13 +24,14 @@ std::optional<NormConfig> NormConfig::from_config(const config::Value* node, con
 
 NormLayer::NormLayer(torch::nn::Module& parent, const std::string& name, const NormConfig& cfg,
                      int64_t channels)
-    : name_(name) {
+    : name_(name), sync_(cfg.type == "SyncBN") {
   if (cfg.type == "GN") {
     gn_ = parent.register_module(name, torch::nn::GroupNorm(
         torch::nn::GroupNormOptions(cfg.num_groups, channels).eps(cfg.eps)));
   } else {
-    bn_ = parent.register_module(name, torch::nn::BatchNorm2d(
-        torch::nn::BatchNormOptions(channels).eps(cfg.eps).momentum(cfg.momentum)));
+    const auto options = torch::nn::BatchNormOptions(channels).eps(cfg.eps).momentum(cfg.momentum);
+    bn_ = sync_ ? torch::nn::BatchNorm2d(parent.register_module(name, distributed::SyncBatchNorm2d(options).ptr()))
+                : parent.register_module(name, torch::nn::BatchNorm2d(options));
   }
   if (!cfg.requires_grad) {
     torch::nn::Module& m = bn_ ? static_cast<torch::nn::Module&>(*bn_) : static_cast<torch::nn::Module&>(*gn_);
@@ -37,7 +40,7 @@ NormLayer::NormLayer(torch::nn::Module& parent, const std::string& name, const N
 }
 
 torch::Tensor NormLayer::forward(const torch::Tensor& x) {
-  if (bn_) return bn_->forward(x);
+  if (bn_) return sync_ ? distributed::sync_batch_norm(x, *bn_, distributed::default_group()) : bn_->forward(x);
   return gn_ ? gn_->forward(x) : x;
 }
 
