@@ -133,8 +133,4 @@ torch::Tensor sync_batch_norm(const torch::Tensor& input, torch::nn::BatchNorm2d
                                       factor, group);
 }
 
-torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& input) {
-  return sync_batch_norm(input, *this, default_group());
-}
-
 }  // namespace cppdet::distributed

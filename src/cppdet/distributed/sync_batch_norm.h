@@ -23,14 +23,4 @@ class ProcessGroup;
 // `group`: the ranks whose statistics are combined; null (no distributed run) = BatchNorm.
 torch::Tensor sync_batch_norm(const torch::Tensor& input, torch::nn::BatchNorm2dImpl& bn, ProcessGroup* group);
 
-// A BatchNorm2d (same parameters, buffers and state_dict names) whose forward is
-// sync_batch_norm over the default group (process_group.h): mmcv's
-// norm_cfg=dict(type='SyncBN').
-class SyncBatchNorm2dImpl : public torch::nn::BatchNorm2dImpl {
- public:
-  using torch::nn::BatchNorm2dImpl::BatchNorm2dImpl;
-  torch::Tensor forward(const torch::Tensor& input);
-};
-TORCH_MODULE(SyncBatchNorm2d);
-
 }  // namespace cppdet::distributed

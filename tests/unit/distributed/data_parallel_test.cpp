@@ -55,6 +55,7 @@ std::map<std::string, torch::Tensor> single_gradients(const torch::Tensor& x, bo
 TEST(DistributedDataParallel, GradientsAreTheMeanOfTheRanksOverBucketsAndSteps) {
   run_ranks(2, [](int rank, ProcessGroup& g) {
     auto net = make_net(rank == 0 ? 0 : 99);  // rank 1 starts elsewhere: construction broadcasts rank 0's
+    for (auto& p : net->spare->parameters()) p.set_requires_grad(false);  // frozen: not reduced
     DataParallelOptions o;
     o.first_bucket_bytes = 16;  // several buckets: b.bias, b.weight, a.bias, a.weight
     o.bucket_cap_bytes = 64;

@@ -66,12 +66,14 @@ TEST(SyncBatchNorm, IsBatchNormInEvalModeAndInOneProcess) {
   auto a = make_bn(), b = make_bn();
   EXPECT_TRUE(torch::equal(sync_batch_norm(x, *a, nullptr), b->forward(x)));
   EXPECT_TRUE(torch::equal(a->running_mean, b->running_mean));
-  a->eval();
-  b->eval();
+  auto eval_bn = make_bn();
+  eval_bn->eval();
+  const torch::Tensor want = eval_bn->forward(x);
   run_ranks(2, [&](int, ProcessGroup& g) {
     auto c = make_bn();
     c->eval();
-    EXPECT_TRUE(torch::equal(sync_batch_norm(x, *c, &g), b->forward(x)));
+    EXPECT_TRUE(torch::equal(sync_batch_norm(x, *c, &g), want));
+    EXPECT_TRUE(torch::equal(c->running_mean, eval_bn->running_mean));
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/distributed/process_group.h"
 #include "cppdet/distributed/sync_batch_norm.h"
 #include "cppdet/models/common/mkldnn_conv.h"
 
@@ -45,13 +46,20 @@ torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride, c
   const auto bn_options = torch::nn::BatchNormOptions(out).eps(norm.eps).momentum(norm.momentum);
   if (norm.type == "GN")
     seq->push_back(torch::nn::GroupNorm(torch::nn::GroupNormOptions(norm.num_groups, out).eps(norm.eps)));
-  else if (norm.type == "SyncBN")
-    seq->push_back(distributed::SyncBatchNorm2d(bn_options));
   else
     seq->push_back(torch::nn::BatchNorm2d(bn_options));
   if (!norm.requires_grad)
     for (auto& p : seq[1]->parameters()) p.set_requires_grad(false);
   return seq;
+}
+
+// The shortcut of a block: its Sequential, or with SyncBN (`sync`) the conv followed by the
+// synchronised batch normalisation of its BatchNorm.
+torch::Tensor downsample_forward(torch::nn::Sequential downsample, const torch::Tensor& x, bool sync) {
+  if (!sync || downsample->size() < 2) return downsample->forward(x);
+  auto* conv = downsample->ptr(0)->as<torch::nn::Conv2d>();
+  auto* bn = downsample->ptr(1)->as<torch::nn::BatchNorm2d>();
+  return distributed::sync_batch_norm(conv->forward(x), *bn, distributed::default_group());
 }
 
 // The shortcut's conv and its BatchNorm (null when folded already); GN is rejected.
@@ -84,7 +92,8 @@ class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
  public:
   static constexpr int64_t kExpansion = 1;
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
-                 torch::nn::Sequential downsample, const NormConfig& norm) {
+                 torch::nn::Sequential downsample, const NormConfig& norm)
+      : sync_bn_(norm.type == "SyncBN") {
     conv1_ = register_module("conv1", make_conv(inplanes, planes, 3, stride, dilation, dilation));
     norm1_ = NormLayer(*this, norm.abbr() + "1", norm, planes);
     conv2_ = register_module("conv2", make_conv(planes, planes, 3, 1, 1));
@@ -94,7 +103,7 @@ class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
   torch::Tensor forward(const torch::Tensor& x) {
     torch::Tensor out = torch::relu(norm1_.forward(conv1_->forward(x)));
     out = norm2_.forward(conv2_->forward(out));
-    out += downsample_ ? downsample_->forward(x) : x;
+    out += downsample_ ? downsample_forward(downsample_, x, sync_bn_) : x;
     return torch::relu(out);
   }
   int64_t fuse_conv_bn() override {
@@ -112,6 +121,7 @@ class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   NormLayer norm1_, norm2_;
   torch::nn::Sequential downsample_{nullptr};
+  bool sync_bn_;
 };
 TORCH_MODULE(BasicBlock);
 
@@ -119,7 +129,8 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
  public:
   static constexpr int64_t kExpansion = 4;
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
-                 torch::nn::Sequential downsample, const NormConfig& norm, bool caffe_style) {
+                 torch::nn::Sequential downsample, const NormConfig& norm, bool caffe_style)
+      : sync_bn_(norm.type == "SyncBN") {
     const int64_t conv1_stride = caffe_style ? stride : 1;
     const int64_t conv2_stride = caffe_style ? 1 : stride;
     conv1_ = register_module("conv1", make_conv(inplanes, planes, 1, conv1_stride, 0));
@@ -134,7 +145,7 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
     torch::Tensor out = torch::relu(norm1_.forward(conv1_->forward(x)));
     out = torch::relu(norm2_.forward(conv2_->forward(out)));
     out = norm3_.forward(conv3_->forward(out));
-    out += downsample_ ? downsample_->forward(x) : x;
+    out += downsample_ ? downsample_forward(downsample_, x, sync_bn_) : x;
     return torch::relu(out);
   }
   int64_t fuse_conv_bn() override {
@@ -155,6 +166,7 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
   NormLayer norm1_, norm2_, norm3_;
   torch::nn::Sequential downsample_{nullptr};
+  bool sync_bn_;
 };
 TORCH_MODULE(Bottleneck);
 

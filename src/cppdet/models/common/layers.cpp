@@ -29,9 +29,8 @@ NormLayer::NormLayer(torch::nn::Module& parent, const std::string& name, const N
     gn_ = parent.register_module(name, torch::nn::GroupNorm(
         torch::nn::GroupNormOptions(cfg.num_groups, channels).eps(cfg.eps)));
   } else {
-    const auto options = torch::nn::BatchNormOptions(channels).eps(cfg.eps).momentum(cfg.momentum);
-    bn_ = sync_ ? torch::nn::BatchNorm2d(parent.register_module(name, distributed::SyncBatchNorm2d(options).ptr()))
-                : parent.register_module(name, torch::nn::BatchNorm2d(options));
+    bn_ = parent.register_module(name, torch::nn::BatchNorm2d(
+        torch::nn::BatchNormOptions(channels).eps(cfg.eps).momentum(cfg.momentum)));
   }
   if (!cfg.requires_grad) {
     torch::nn::Module& m = bn_ ? static_cast<torch::nn::Module&>(*bn_) : static_cast<torch::nn::Module&>(*gn_);
