@@ -1,19 +1,21 @@
 // Inference latency of cppdet against torchvision, measured in one invocation:
 //
 //   build/bench/bench_inference [--threads N] [--iters K] [--warmup W] [--image demo.jpg]
-//                               [--models faster,mask] [--python /usr/bin/python3] [--source-dir .]
+//                               [--models faster,mask,fcos] [--python /usr/bin/python3] [--source-dir .]
 //
 // Run from the repository root (or pass --source-dir): it reads configs/ and bench/.
 //
-// For Faster R-CNN and Mask R-CNN R50-FPN (full size, MMDetection layout, random weights) it
-// runs, each in a fresh process: cppdet (this executable re-run as a worker) and torchvision
-// (bench/torchvision_peer.py: fasterrcnn_resnet50_fpn / maskrcnn_resnet50_fpn, weights=None).
-// Both see the same image (demo.jpg, 640x427 -> resized 1199x800, batch 1216x800), the same
-// thread count and the same workload: the box classifier is set to predict "person" with
-// probability ~0.65 and zero box deltas, so each image keeps 1000 proposals, 100 detections
-// and (Mask R-CNN) 100 pasted masks. Prints per-model medians, the cppdet/torchvision ratio and
-// each process's peak RSS; then the same against torchvision run with cppdet's allocator
-// (TCMalloc) preloaded.
+// For Faster R-CNN, Mask R-CNN and FCOS R50-FPN (full size, MMDetection layout, random weights)
+// it runs, each in a fresh process: cppdet (this executable re-run as a worker) and torchvision
+// (bench/torchvision_peer.py: fasterrcnn_resnet50_fpn / maskrcnn_resnet50_fpn /
+// fcos_resnet50_fpn, weights=None). Both see the same image (demo.jpg, 640x427 -> resized
+// 1199x800, batch 1216x800), the same thread count and the same workload: the box classifier
+// is set to predict "person" with probability ~0.65 and zero box deltas, so each image keeps
+// 1000 proposals, 100 detections and (Mask R-CNN) 100 pasted masks; FCOS's classifier predicts
+// "person" at every position (logit 5, the other classes -10) with boxes 2 strides wide, so both
+// keep up to 1000 candidates per level for NMS and 100 detections. Prints per-model medians, the
+// cppdet/torchvision ratio and each process's peak RSS; then the same against torchvision run
+// with cppdet's allocator (TCMalloc) preloaded.
 //
 //   end-to-end: read + decode the file, preprocess, network, post-process (rescaled boxes,
 //               masks pasted at the original size)
@@ -30,6 +32,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -59,28 +62,48 @@ struct Args {
   int iters = 5;
   int warmup = 1;
   std::string image = "../shared/data/mmdet_demo/demo.jpg";
-  std::vector<std::string> models{"faster", "mask"};
+  std::vector<std::string> models{"faster", "mask", "fcos"};
   std::string python = "/usr/bin/python3";
   std::string source_dir = ".";  // the repository root (configs/, bench/)
   std::string worker;  // internal: run the cppdet side for this model
 };
 
 std::string config_for(const Args& args, const std::string& model) {
+  if (model == "fcos") return args.source_dir + "/configs/fcos/fcos_r50_caffe_fpn_gn-head_1x_coco.py";
   return args.source_dir + (model == "faster" ? "/configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.py"
                                               : "/configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.py");
 }
 
-// The fixed workload: "person" (class 0) at probability e^5 / (e^5 + 80), zero box deltas.
+const char* model_title(const std::string& model) {
+  return model == "faster" ? "Faster R-CNN R50-FPN" : model == "mask" ? "Mask R-CNN R50-FPN" : "FCOS R50-FPN";
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The fixed workload. R-CNN: "person" (class 0) at probability e^5 / (e^5 + 80), zero box
+// deltas. FCOS: "person" logit 5 and -10 for the other classes at every position, centerness
+// logit 0, distances exp(Scale_l * 1) = the level's stride.
 void calibrate_box_head(cppdet::models::Detector& detector) {
   torch::NoGradGuard no_grad;
+  const double log_strides[] = {std::log(8.0), std::log(16.0), std::log(32.0), std::log(64.0), std::log(128.0)};
   for (auto& item : detector.named_parameters()) {
     const std::string& name = item.key();
     torch::Tensor& p = item.value();
     if (name.find("bbox_head.fc_reg.") != std::string::npos) p.zero_();
     if (name.find("bbox_head.fc_cls.") != std::string::npos) {
       p.zero_();
-      if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) p[0].fill_(5.0);
+      if (ends_with(name, "bias")) p[0].fill_(5.0);
     }
+    if (name.find("bbox_head.conv_cls.") != std::string::npos) {
+      p.zero_();
+      if (ends_with(name, "bias")) p.fill_(-10.0), p[0].fill_(5.0);
+    }
+    if (name.find("bbox_head.conv_centerness.") != std::string::npos) p.zero_();
+    if (name.find("bbox_head.conv_reg.") != std::string::npos) p.fill_(ends_with(name, "bias") ? 1.0 : 0.0);
+    if (name.find("bbox_head.scales.") != std::string::npos)
+      p.fill_(log_strides[std::stoi(name.substr(std::string("bbox_head.scales.").size()))]);
   }
 }
 
@@ -154,7 +177,7 @@ int main(int argc, char** argv) {
   app.add_option("--iters", args.iters, "timed iterations")->capture_default_str();
   app.add_option("--warmup", args.warmup, "untimed iterations first")->capture_default_str();
   app.add_option("--image", args.image, "input image")->capture_default_str();
-  app.add_option("--models", args.models, "faster and/or mask")->delimiter(',')->capture_default_str();
+  app.add_option("--models", args.models, "faster, mask and/or fcos")->delimiter(',')->capture_default_str();
   app.add_option("--python", args.python, "Python with torchvision, for the peer")->capture_default_str();
   app.add_option("--source-dir", args.source_dir, "the repository root (configs/, bench/)")->capture_default_str();
   app.add_option("--worker", args.worker, "internal: run the cppdet side for this model")->group("");
@@ -174,9 +197,11 @@ int main(int argc, char** argv) {
     py_argv.insert(py_argv.end(), common.begin(), common.end());
     const json c = run_json(cpp_argv);
     const json t = run_json(py_argv);
-    std::printf("%s R-CNN R50-FPN, input %s (cppdet) / %s (torchvision), detections %zu / %zu, proposals %lld\n",
-                m == "faster" ? "Faster" : "Mask", c["input_shape"].dump().c_str(), t["input_shape"].dump().c_str(),
-                c["detections"].get<size_t>(), t["detections"].get<size_t>(), c["proposals"].get<long long>());
+    std::printf("%s, input %s (cppdet) / %s (torchvision), detections %zu / %zu", model_title(m),
+                c["input_shape"].dump().c_str(), t["input_shape"].dump().c_str(), c["detections"].get<size_t>(),
+                t["detections"].get<size_t>());
+    if (m != "fcos") std::printf(", proposals %lld", c["proposals"].get<long long>());
+    std::printf("\n");
     print_row("end-to-end median", c, t, "e2e_median_ms");
     print_row("model-only median", c, t, "model_median_ms");
     print_row("end-to-end median CPU", c, t, "e2e_cpu_median_ms");

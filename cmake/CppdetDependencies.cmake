@@ -16,6 +16,9 @@ find_package(fmt REQUIRED)
 find_package(tinyxml2 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+# cpp-httplib (Debian libcpp-httplib-dev, a compiled library): the HTTP server of `cppdet serve`
+# and the client of its tests and benchmark (docs/serving.md says why this library).
+pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
 
 # TCMalloc (Debian libgoogle-perftools-dev) as the allocator of cppdet's executables: glibc
 # malloc maps every large block (the activations) anew and returns it on free, so each forward

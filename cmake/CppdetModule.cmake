@@ -1,8 +1,11 @@
-# cppdet_module(<name> [TORCH] [DEPS targets...])
+# cppdet_module(<name> [TORCH] [OUTSIDE_LIBRARY] [DEPS targets...])
 # One static library per subsystem folder src/cppdet/<name>/ (sources globbed recursively,
-# *.cu only in CUDA builds). TORCH modules share one precompiled <torch/torch.h>.
+# *.cu only in CUDA builds). TORCH modules share one precompiled <torch/torch.h>. The
+# subsystems with code are recorded in the global property CPPDET_SUBSYSTEMS: libcppdet.so
+# is made of their objects (src/CMakeLists.txt). OUTSIDE_LIBRARY: a subsystem kept out of
+# libcppdet.so, built on top of it (DEPS cppdet).
 function(cppdet_module name)
-  cmake_parse_arguments(M "TORCH" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(M "TORCH;OUTSIDE_LIBRARY" "" "DEPS" ${ARGN})
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS
        ${PROJECT_SOURCE_DIR}/src/cppdet/${name}/*.cpp)
   if(CPPDET_WITH_CUDA)
@@ -16,6 +19,9 @@ function(cppdet_module name)
     return()
   endif()
   add_library(${target} STATIC ${sources})
+  if(NOT M_OUTSIDE_LIBRARY)
+    set_property(GLOBAL APPEND PROPERTY CPPDET_SUBSYSTEMS ${name})
+  endif()
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_BINARY_DIR}/src)
   target_link_libraries(${target} PUBLIC ${M_DEPS})
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)

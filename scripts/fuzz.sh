@@ -11,9 +11,12 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} CCACHE_NOHASHDIR=${CCACHE_NOHASHD
 CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCPPDET_BUILD_FUZZ=ON -DCPPDET_BUILD_TESTS=OFF -DCPPDET_BUILD_BENCH=OFF -DCPPDET_USE_PCH=OFF >/dev/null
 targets=$(cd "$root/tests/fuzz" && ls fuzz_*.cpp 2>/dev/null | sed 's/\.cpp$//')
-[ -n "$targets" ] || { echo "fuzz: no targets"; exit 0; }
+[ -n "$targets" ] || { echo "fuzz: no fuzz targets found in tests/fuzz" >&2; exit 1; }
 # shellcheck disable=SC2086
 cmake --build "$build" -j "$(nproc)" --target $targets
+for t in $targets; do
+  [ -x "$build/tests/fuzz/$t" ] || { echo "fuzz: $t was not built" >&2; exit 1; }
+done
 for t in $targets; do
   corpus=$(mktemp -d)
   seeds="$root/tests/fuzz/corpus/${t#fuzz_}"

@@ -20,7 +20,6 @@
 #include "command.h"
 #include "cppdet/apis/device.h"
 #include "cppdet/apis/inference.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/loader/collate.h"
@@ -113,7 +112,7 @@ void run_benchmark(const BenchmarkOptions& o) {
   if (!std::filesystem::is_regular_file(o.checkpoint, ec)) throw UserError("checkpoint file not found: " + o.checkpoint);
   configure_threads();
   const std::string device = apis::check_device(o.device);
-  const config::Value cfg = config::load_config(o.config, o.cfg_options);
+  const config::Value cfg = load_config_and_plugins(o.config, o.cfg_options);
   const std::shared_ptr<data::DetectionDataset> dataset = data::build_dataset(data_split(cfg, "test"), true, "data.test");
   if (dataset->size() == 0) throw UserError("data.test has no images to benchmark on");
   apis::InferenceModel model = apis::init_detector(cfg, o.checkpoint, device);

@@ -11,7 +11,6 @@
 #include <memory>
 
 #include "command.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/core/progress_bar.h"
 #include "cppdet/data/datasets/build_dataset.h"
@@ -82,7 +81,7 @@ void browse(const BrowseOptions& o) {
     throw UserError(o.not_show ? "nothing to do: --not-show without --output-dir"
                                : "no display to show the images on (DISPLAY is not set); give --output-dir");
   if (!o.not_show && !show) std::cerr << "no display: writing the images only (as with --not-show)\n";
-  config::Value train = data_split(config::load_config(o.config, o.cfg_options), "train");
+  config::Value train = data_split(load_config_and_plugins(o.config, o.cfg_options), "train");
   strip_train_pipeline(train, o.skip_type, "data.train");
   const data::TrainDataset dataset = data::build_train_dataset(train, "data.train");
   visualization::DrawOptions draw;

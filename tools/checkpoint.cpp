@@ -12,6 +12,7 @@
 #include "cppdet/config/config_file.h"
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
 #include "cppdet/io/checkpoint.h"
 #include "cppdet/io/sha256.h"
 #include "cppdet/io/state_dict.h"
@@ -22,7 +23,7 @@ namespace cppdet::tools {
 namespace {
 
 void print_warnings(const io::Checkpoint& ckpt) {
-  for (const std::string& w : ckpt.warnings) std::cerr << "cppdet: warning: " << w << "\n";
+  for (const std::string& w : ckpt.warnings) warn(w);
 }
 
 std::string shape_text(const torch::Tensor& t) {
@@ -73,7 +74,7 @@ void inspect(const std::string& path, bool as_json) {
 // The state_dict of the model a config builds (what `cppdet train` saves and `cppdet test`
 // loads): parameters and buffers in the model's order.
 void model_state(const std::string& config_path, const std::vector<std::string>& cfg_options, bool as_json) {
-  const config::Value cfg = config::load_config(config_path, cfg_options);
+  const config::Value cfg = load_config_and_plugins(config_path, cfg_options);
   if (!cfg.is_dict() || !cfg.as_dict().contains("model")) throw ConfigError(config_path + ": no `model` dict");
   const std::shared_ptr<models::Detector> model = models::build_detector(cfg.as_dict().at("model"));
   const io::StateDict state_dict = io::module_state_dict(*model);

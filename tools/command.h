@@ -6,10 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "cppdet/config/value.h"
+
 namespace cppdet::tools {
 
 // Adds `--cfg-options KEY=VALUE ...` (mmcv's DictAction syntax) to a subcommand.
 void add_cfg_options(CLI::App& cmd, std::vector<std::string>& into);
+
+// config::load_config, then the config's custom_imports plugins (apis/plugins.h): for every
+// subcommand that builds a model, dataset or pipeline from the config.
+config::Value load_config_and_plugins(const std::string& path, const std::vector<std::string>& cfg_options);
 
 // Applies --cfg-options and CLI-level defaults; sets LibTorch's intra-op threads to the core
 // count unless CPPDET_NUM_THREADS or OMP_NUM_THREADS says otherwise.

@@ -17,6 +17,7 @@ void register_benchmark(CLI::App& app);
 void register_data(CLI::App& app);
 void register_train(CLI::App& app);
 void register_train_step(CLI::App& app);
+void register_serve(CLI::App& app);
 
 void register_all(CLI::App& app) {
   register_print_config(app);
@@ -33,6 +34,7 @@ void register_all(CLI::App& app) {
   register_data(app);
   register_train(app);
   register_train_step(app);
+  register_serve(app);
 }
 
 }  // namespace cppdet::tools

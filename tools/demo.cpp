@@ -15,6 +15,7 @@
 #include "cppdet/apis/inference.h"
 #include "cppdet/apis/show_result.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
 #include "cppdet/core/progress_bar.h"
 #include "cppdet/data/transforms/loading.h"
 #include "cppdet/visualization/image_output.h"
@@ -75,6 +76,7 @@ void register_image(CLI::App& demo) {
   struct Options : CommonOptions {
     std::string image, out_file;
     bool show = false;
+    double scale = 1.0;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = demo.add_subcommand("image", "detect objects in one image");
@@ -82,6 +84,8 @@ void register_image(CLI::App& demo) {
   add_common(*cmd, *o);
   cmd->add_option("--out-file", o->out_file, "write the drawn image here");
   cmd->add_flag("--show", o->show, "show the drawn image in a window (needs a display)");
+  cmd->add_option("--scale", o->scale, "draw on the image resized by this factor, e.g. 3 for small images (default 1)")
+      ->check(CLI::Range(0.1, 16.0));
   cmd->callback([o] {
     const cv::Mat img = data::read_image_bgr(o->image);  // fail on a bad image before loading the model
     apis::InferenceModel model = load_model(*o);
@@ -89,6 +93,7 @@ void register_image(CLI::App& demo) {
     print_detections(model, result, o->score_thr);
     apis::ShowOptions show;
     show.draw.score_thr = o->score_thr;
+    show.draw.scale = o->scale;
     show.out_file = o->out_file;
     show.show = o->show;
     apis::show_result(model, img, result, show);
@@ -127,7 +132,7 @@ void register_video(CLI::App& demo) {
       if (!writer.isOpened()) throw FileFormatError("cannot write video: " + o->out);
     }
     const bool show = o->show && visualization::display_available();
-    if (o->show && !show) std::cerr << "cppdet: warning: --show ignored: no display (DISPLAY is not set)\n";
+    if (o->show && !show) warn("--show ignored: no display (DISPLAY is not set)");
     apis::ShowOptions draw;
     draw.draw.score_thr = o->score_thr;
     ProgressBar progress(frames > 0 ? static_cast<size_t>(frames) : 0);

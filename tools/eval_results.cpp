@@ -4,7 +4,6 @@
 #include <memory>
 
 #include "command.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/datasets/results_file.h"
@@ -33,7 +32,7 @@ void register_eval_results(CLI::App& app) {
     if (o->actions.eval.empty() && !o->actions.format_only) throw UserError("specify --eval METRIC... or --format-only");
     check_result_actions(o->actions);
     o->actions.config_path = o->config;
-    const config::Value cfg = config::load_config(o->config, o->cfg_options);
+    const config::Value cfg = load_config_and_plugins(o->config, o->cfg_options);
     const config::Value* data = cfg.as_dict().find("data");
     const config::Value* test = (data && data->is_dict()) ? data->as_dict().find("test") : nullptr;
     if (!test) throw ConfigError("data.test: required by `cppdet eval-results` but missing from the config");

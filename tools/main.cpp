@@ -7,6 +7,8 @@
 #include <iostream>
 #include <thread>
 
+#include "cppdet/apis/plugins.h"
+#include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/version.h"
 #include "command.h"
@@ -18,6 +20,12 @@ void add_cfg_options(CLI::App& cmd, std::vector<std::string>& into) {
   cmd.add_option("--cfg-options", into,
                  "override config keys: a.b.c=value (mmcv syntax: numbers, True/False/None, [a,b], (a,b))")
       ->expected(1, -1);
+}
+
+config::Value load_config_and_plugins(const std::string& path, const std::vector<std::string>& cfg_options) {
+  config::Value cfg = config::load_config(path, cfg_options);
+  apis::load_plugins(cfg, path);
+  return cfg;
 }
 
 void configure_threads() {

@@ -17,7 +17,6 @@
 #include "cppdet/apis/inference.h"
 #include "cppdet/apis/show_result.h"
 #include "cppdet/apis/test.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/core/progress_bar.h"
 #include "cppdet/data/datasets/build_dataset.h"
@@ -70,7 +69,7 @@ void run_test(const TestOptions& o) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(o.checkpoint, ec)) throw UserError("checkpoint file not found: " + o.checkpoint);
   configure_threads();
-  const config::Value cfg = config::load_config(o.config, o.cfg_options);
+  const config::Value cfg = load_config_and_plugins(o.config, o.cfg_options);
   const Launched launched = launch(o.launch, cfg, o.device);
   distributed::ProcessGroup* group = launched.group.get();
   std::shared_ptr<data::DetectionDataset> dataset = data::build_dataset(test_dataset_config(cfg), true, "data.test");

@@ -99,7 +99,7 @@ void register_train(CLI::App& app) {
   add_launch_options(*cmd, o->launch);
   cmd->callback([o] {
     configure_threads();
-    config::Value cfg = config::load_config(o->config, o->cfg_options);
+    config::Value cfg = load_config_and_plugins(o->config, o->cfg_options);
     const Launched launched = launch(o->launch, cfg, apis::check_device(o->device));
     const std::string& device = launched.device;
     const std::shared_ptr<distributed::ProcessGroup>& group = launched.group;

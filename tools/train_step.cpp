@@ -20,9 +20,9 @@
 
 #include "command.h"
 #include "cppdet/apis/device.h"
-#include "cppdet/config/config_file.h"
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/loader/collate.h"
 #include "cppdet/distributed/data_parallel.h"
@@ -73,7 +73,7 @@ void register_train_step(CLI::App& app) {
   add_launch_options(*cmd, o->launch);
   cmd->callback([o] {
     configure_threads();
-    const config::Value cfg = config::load_config(o->config, o->cfg_options);
+    const config::Value cfg = load_config_and_plugins(o->config, o->cfg_options);
     const Launched launched = launch(o->launch, cfg, apis::check_device(o->device));
     const std::string& device = launched.device;
     distributed::ProcessGroup* group = launched.group.get();
@@ -82,7 +82,7 @@ void register_train_step(CLI::App& app) {
     std::shared_ptr<models::Detector> model = build_model_for_training(cfg, 0, device);
     if (!o->checkpoint.empty()) {
       const io::LoadReport report = io::load_state_dict(*model, io::read_checkpoint(o->checkpoint).state_dict, false);
-      if (!report.exact() && master) std::cerr << "cppdet: warning: " << report.message();
+      if (!report.exact() && master) warn(report.message());
     }
 
     // The batch: this rank's samples_per_gpu images of data.train, through its pipeline.

@@ -120,6 +120,11 @@ const std::map<std::string, std::string>& shipped_configs() {
       {"mask_rcnn_r50_fpn_1x_cityscapes", "cityscapes/mask_rcnn_r50_fpn_1x_cityscapes.py"},
       {"mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_balloon", "balloon/mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_balloon.py"},
       {"retinanet_r50_fpn_1x_coco", "retinanet/retinanet_r50_fpn_1x_coco.py"},
+      {"fcos_r50_caffe_fpn_gn-head_1x_coco", "fcos/fcos_r50_caffe_fpn_gn-head_1x_coco.py"},
+      {"fcos_center-normbbox-centeronreg-giou_r50_caffe_fpn_gn-head_1x_coco",
+       "fcos/fcos_center-normbbox-centeronreg-giou_r50_caffe_fpn_gn-head_1x_coco.py"},
+      {"atss_r50_fpn_1x_coco", "atss/atss_r50_fpn_1x_coco.py"},
+      {"gfl_r50_fpn_1x_coco", "gfl/gfl_r50_fpn_1x_coco.py"},
   };
   return m;
 }

@@ -3,12 +3,13 @@
 #include <torch/utils.h>
 
 #include <cstdlib>
-#include <iostream>
 
 #include "cppdet/apis/class_names.h"
 #include "cppdet/apis/device.h"
+#include "cppdet/apis/plugins.h"
 #include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
 #include "cppdet/data/loader/collate.h"
 #include "cppdet/data/transforms/compose.h"
 #include "cppdet/io/checkpoint.h"
@@ -79,8 +80,8 @@ std::vector<std::string> load_weights(models::Detector& detector, const std::str
     throw UserError(msg);
   }
   if (!report.unexpected_keys.empty())
-    std::cerr << "cppdet: warning: " << report.unexpected_keys.size() << " checkpoint tensor(s) unused by the model (e.g. "
-              << report.unexpected_keys.front() << ")\n";
+    warn(std::to_string(report.unexpected_keys.size()) + " checkpoint tensor(s) unused by the model (e.g. " +
+         report.unexpected_keys.front() + ")");
   if (const Value* meta_classes = ckpt.meta.is_dict() ? ckpt.meta.as_dict().find("CLASSES") : nullptr)
     return class_names_of(*meta_classes);
   return {};
@@ -120,12 +121,15 @@ BatchInference run_batch(const InferenceModel& model, std::vector<data::Sample> 
 InferenceModel init_detector(const std::string& config_path, const std::string& checkpoint, const std::string& device,
                              const std::vector<std::string>& cfg_options) {
   const std::string canonical_device = check_device(device);  // fail before any heavy work
-  return init_detector(config::load_config(config_path, cfg_options), checkpoint, canonical_device);
+  const Value cfg = config::load_config(config_path, cfg_options);
+  load_plugins(cfg, config_path);  // names are looked up in the config's folder too
+  return init_detector(cfg, checkpoint, canonical_device);
 }
 
 InferenceModel init_detector(const Value& cfg, const std::string& checkpoint, const std::string& device) {
   InferenceModel model;
   model.device = check_device(device);
+  load_plugins(cfg);
   model.cfg = cfg;
   model.checkpoint = checkpoint;
   const Value& pipeline = test_pipeline_config(cfg);

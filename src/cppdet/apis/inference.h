@@ -40,10 +40,11 @@ struct InferenceModel {
   std::shared_ptr<data::Compose> array_pipeline;
 };
 
-// Builds cfg.model (the backbone's pretrained init dropped), loads `checkpoint` (mmcv's
-// non-strict loading: unexpected keys are reported on stderr; tensors whose shape differs
-// from the model or model weights the checkpoint lacks mean the checkpoint does not fit the
-// config: UserError), takes class names from the checkpoint's meta.CLASSES, else from the
+// Loads the config's custom_imports plugins (apis/plugins.h; the path form also looks for
+// them in the config file's folder), builds cfg.model (the backbone's pretrained init
+// dropped), loads `checkpoint` (mmcv's non-strict loading: unexpected keys are reported on
+// stderr; tensors whose shape differs from the model or model weights the checkpoint lacks
+// mean the checkpoint does not fit the config: UserError), takes class names from the checkpoint's meta.CLASSES, else from the
 // config's test dataset, else COCO, and moves the model to `device` ("cpu", "cuda", "cuda:N";
 // CUDA in a CPU-only build or without a GPU -> UserError). An empty `checkpoint` keeps random
 // weights. On "cpu" the backbone then runs on the MKL-DNN inference path

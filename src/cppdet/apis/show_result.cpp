@@ -1,7 +1,6 @@
 #include "cppdet/apis/show_result.h"
 
-#include <iostream>
-
+#include "cppdet/core/warnings.h"
 #include "cppdet/data/transforms/loading.h"
 #include "cppdet/visualization/image_output.h"
 
@@ -15,9 +14,7 @@ cv::Mat show_result(const InferenceModel& model, const cv::Mat& bgr_image, const
     if (visualization::display_available()) {
       visualization::show_image(options.win_name, drawn, options.wait_time);
     } else {
-      static bool warned = false;
-      if (!warned) std::cerr << "cppdet: warning: --show ignored: no display (DISPLAY is not set)\n";
-      warned = true;
+      warn_once("show", "--show ignored: no display (DISPLAY is not set)");
     }
   }
   return drawn;

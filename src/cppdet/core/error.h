@@ -25,4 +25,11 @@ class FileFormatError : public UserError {
   using UserError::UserError;
 };
 
+// A plugin named by a config's custom_imports that cannot be found, loaded or registered
+// (apis/plugins.h); the message names the module, the file and why.
+class PluginError : public UserError {
+ public:
+  using UserError::UserError;
+};
+
 }  // namespace cppdet

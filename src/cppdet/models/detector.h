@@ -32,7 +32,9 @@ namespace cppdet::models {
 //   "rpn_head.cls_score.<i>"        raw RPN logits per level [N, A, H, W] (two-stage)
 //   "rpn_head.bbox_pred.<i>"        raw RPN deltas per level [N, A*4, H, W]
 //   "bbox_head.cls_score.<i>"       one-stage head logits per level [N, A*C, H, W]
-//   "bbox_head.bbox_pred.<i>"       one-stage head deltas per level [N, A*4, H, W]
+//   "bbox_head.bbox_pred.<i>"       one-stage head box outputs per level [N, A*4, H, W] (deltas,
+//                                   FCOS distances, GFL distribution logits)
+//   "bbox_head.score_factor.<i>"    FCOS / ATSS centerness logits per level [N, A, H, W]
 //   "rpn_proposals.<b>"             proposals after NMS, [P, 5] x1 y1 x2 y2 score, resized-image
 //                                   coordinates, descending score
 //   "roi_head.cls_score"            box head logits for all proposals of the batch [R, C+1]

@@ -27,5 +27,6 @@ PriorGeneratorRegistry& prior_generator_registry() { return all().prior_generato
 LossRegistry& loss_registry() { return all().losses; }
 BBoxAssignerRegistry& bbox_assigner_registry() { return all().bbox_assigners; }
 BBoxSamplerRegistry& bbox_sampler_registry() { return all().bbox_samplers; }
+PluginRegistry& plugin_registry() { return all().plugins; }
 
 }  // namespace cppdet::models

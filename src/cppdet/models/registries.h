@@ -29,6 +29,7 @@ class PriorGenerator;
 class Loss;
 class BBoxAssigner;
 class BBoxSampler;
+class PluginLayer;
 
 // A head's share of model.train_cfg / model.test_cfg, as mmdet hands them down
 // (e.g. test_cfg.rpn to rpn_head, test_cfg.rcnn to roi_head). None when absent.
@@ -52,6 +53,7 @@ using PriorGeneratorRegistry = Registry<std::shared_ptr<PriorGenerator>>;
 using LossRegistry = Registry<std::shared_ptr<Loss>>;                  // loss_cls / loss_bbox / loss_mask
 using BBoxAssignerRegistry = Registry<std::shared_ptr<BBoxAssigner>>;  // train_cfg.*.assigner
 using BBoxSamplerRegistry = Registry<std::shared_ptr<BBoxSampler>>;    // train_cfg.*.sampler
+using PluginRegistry = Registry<std::shared_ptr<PluginLayer>, int64_t>;  // block plugins; + in_channels
 
 BackboneRegistry& backbone_registry();
 NeckRegistry& neck_registry();
@@ -66,6 +68,7 @@ PriorGeneratorRegistry& prior_generator_registry();
 LossRegistry& loss_registry();
 BBoxAssignerRegistry& bbox_assigner_registry();
 BBoxSamplerRegistry& bbox_sampler_registry();
+PluginRegistry& plugin_registry();
 
 // All registries together; register_builtin_models() fills a fresh one.
 struct ModelRegistries {
@@ -82,6 +85,7 @@ struct ModelRegistries {
   LossRegistry losses{"loss"};
   BBoxAssignerRegistry bbox_assigners{"bbox assigner"};
   BBoxSamplerRegistry bbox_samplers{"bbox sampler"};
+  PluginRegistry plugins{"plugin layer"};
 };
 
 // Defined in register_builtin.cpp: every built-in component, in one list.

@@ -1,7 +1,8 @@
 #include "cppdet/ops/nms.h"
 
-
 #include <algorithm>
+#include <tuple>
+#include <utility>
 
 #include "cppdet/ops/cuda_kernels.h"
 
@@ -81,7 +82,7 @@ torch::Tensor nms(const torch::Tensor& boxes, const torch::Tensor& scores, doubl
 
 BatchedNmsResult batched_nms(const torch::Tensor& boxes, const torch::Tensor& scores,
                              const torch::Tensor& idxs, double iou_threshold, bool class_agnostic,
-                             int64_t split_thr) {
+                             int64_t split_thr, const std::optional<SoftNmsOptions>& soft) {
   const int64_t n = boxes.size(0);
   if (n == 0) {
     return {torch::cat({boxes, scores.unsqueeze(1)}, 1),
@@ -94,21 +95,32 @@ BatchedNmsResult batched_nms(const torch::Tensor& boxes, const torch::Tensor& sc
     torch::Tensor offsets = idxs.to(boxes.scalar_type()) * (max_coordinate + torch::ones({}, boxes.options()));
     boxes_for_nms = boxes + offsets.unsqueeze(1);
   }
+  // (kept indices in score order, their scores after suppression) of one NMS run.
+  auto run = [&](const torch::Tensor& b, const torch::Tensor& s) -> std::pair<torch::Tensor, torch::Tensor> {
+    if (soft) {
+      SoftNmsResult r = soft_nms(b, s, *soft);
+      return {r.keep, r.dets.select(1, 4)};
+    }
+    torch::Tensor k = nms(b, s, iou_threshold);
+    return {k, s.index_select(0, k)};
+  };
   torch::Tensor keep;
   torch::Tensor kept_scores;
   if (n < split_thr) {
-    keep = nms(boxes_for_nms, scores, iou_threshold);
-    kept_scores = scores.index_select(0, keep);
+    std::tie(keep, kept_scores) = run(boxes_for_nms, scores);
   } else {
     // One NMS per id (on the offset boxes, as mmcv does), merged and re-sorted by score.
     torch::Tensor total_mask = torch::zeros({n}, scores.options().dtype(torch::kBool));
+    torch::Tensor scores_after_nms = torch::zeros_like(scores);
     for (const torch::Tensor& id : std::get<0>(at::_unique(idxs)).unbind(0)) {
       torch::Tensor mask = (idxs == id).nonzero().view(-1);
-      torch::Tensor k = nms(boxes_for_nms.index_select(0, mask), scores.index_select(0, mask), iou_threshold);
-      total_mask.index_fill_(0, mask.index_select(0, k), true);
+      auto [k, s] = run(boxes_for_nms.index_select(0, mask), scores.index_select(0, mask));
+      const torch::Tensor kept = mask.index_select(0, k);
+      total_mask.index_fill_(0, kept, true);
+      scores_after_nms.index_copy_(0, kept, s);
     }
     keep = total_mask.nonzero().view(-1);
-    auto [sorted_scores, order] = scores.index_select(0, keep).sort(0, /*descending=*/true);
+    auto [sorted_scores, order] = scores_after_nms.index_select(0, keep).sort(0, /*descending=*/true);
     keep = keep.index_select(0, order);
     kept_scores = sorted_scores;
   }

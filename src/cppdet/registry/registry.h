@@ -6,7 +6,9 @@
 //   cppdet::models::neck_registry().add("AugFPN", [](const BuildContext& ctx) { ... });
 //
 // build() reads cfg["type"] and calls the builder; an unknown type is a ConfigError that
-// names the key path and lists the known names of that kind.
+// names the key path and lists the known names of that kind. A plugin (registry/plugin.h)
+// registers the same way from its registration function.
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <string>
@@ -16,6 +18,14 @@
 #include "cppdet/core/error.h"
 
 namespace cppdet {
+
+// How many components have been registered in this process, over all registries (the plugin
+// loader tells a plugin that registers nothing by it). Defined in libcppdet, so that every
+// plugin's add() counts in the one counter.
+std::size_t registration_count();
+namespace detail {
+void count_registration();
+}  // namespace detail
 
 // What every builder receives: the component's config dict and its dotted key path.
 struct BuildContext {
@@ -34,6 +44,7 @@ class Registry {
   void add(const std::string& type, Builder builder) {
     if (!builders_.emplace(type, std::move(builder)).second)
       throw ConfigError(kind_ + " '" + type + "' is already registered");
+    detail::count_registration();
   }
 
   bool contains(const std::string& type) const { return builders_.count(type) > 0; }

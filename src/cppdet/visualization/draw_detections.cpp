@@ -25,14 +25,16 @@ struct Instance {
   torch::Tensor mask;  // [H, W] bool, or undefined
 };
 
-std::vector<Instance> collect_instances(const DetResult& result, double score_thr) {
+// Boxes are multiplied by `scale` (the drawing's resize factor).
+std::vector<Instance> collect_instances(const DetResult& result, double score_thr, double scale) {
   std::vector<Instance> out;
   for (size_t c = 0; c < result.bboxes.size(); ++c) {
     const torch::Tensor boxes = result.bboxes[c].to(torch::kCPU, torch::kFloat32).contiguous();
     for (int64_t i = 0; i < boxes.size(0); ++i) {
       const float* row = boxes[i].data_ptr<float>();
       if (score_thr > 0 && !(row[4] > score_thr)) continue;
-      Instance inst{{row[0], row[1], row[2], row[3]}, row[4], static_cast<int64_t>(c), {}};
+      const float s = static_cast<float>(scale);
+      Instance inst{{row[0] * s, row[1] * s, row[2] * s, row[3] * s}, row[4], static_cast<int64_t>(c), {}};
       if (result.has_masks() && c < result.masks.size() && i < result.masks[c].size(0)) inst.mask = result.masks[c][i];
       out.push_back(std::move(inst));
     }
@@ -58,17 +60,21 @@ Rgb distinct_color(Rgb color, std::set<Rgb>& taken, std::mt19937& engine) {
   return color;
 }
 
-void draw_masks(cv::Mat& img, const std::vector<Instance>& instances, const std::vector<Rgb>& palette) {
+// Masks are [H, W] of the original image; `img` is that image resized to the drawing's size.
+void draw_masks(cv::Mat& img, const cv::Size& original, const std::vector<Instance>& instances,
+                const std::vector<Rgb>& palette) {
   std::set<Rgb> taken;
   std::mt19937 engine(0);
   cv::Mat edge_layer = img.clone(), edge_where = cv::Mat::zeros(img.size(), CV_8UC1);
   for (const Instance& inst : instances) {
     if (!inst.mask.defined()) continue;
     const torch::Tensor m = inst.mask.to(torch::kCPU, torch::kUInt8).contiguous();
-    if (m.size(0) != img.rows || m.size(1) != img.cols)
+    if (m.size(0) != original.height || m.size(1) != original.width)
       throw UserError("show_result: mask size " + std::to_string(m.size(1)) + "x" + std::to_string(m.size(0)) +
-                      " does not match the image " + std::to_string(img.cols) + "x" + std::to_string(img.rows));
-    cv::Mat mask(img.rows, img.cols, CV_8UC1, m.data_ptr());
+                      " does not match the image " + std::to_string(original.width) + "x" +
+                      std::to_string(original.height));
+    cv::Mat mask(original.height, original.width, CV_8UC1, m.data_ptr());
+    if (mask.size() != img.size()) cv::resize(mask, mask, img.size(), 0, 0, cv::INTER_NEAREST);
     const Rgb color = distinct_color(palette[static_cast<size_t>(inst.label)], taken, engine);
     const cv::Rect box = cv::boundingRect(mask);
     if (box.empty()) continue;
@@ -101,8 +107,14 @@ double adaptive_label_scale(double box_area) {
 cv::Mat draw_detections(const cv::Mat& bgr, const DetResult& result, const std::vector<std::string>& class_names,
                         const DrawOptions& options) {
   if (bgr.empty() || bgr.type() != CV_8UC3) throw UserError("show_result: expected a 3-channel uint8 BGR image");
-  cv::Mat img = bgr.clone();
-  const std::vector<Instance> instances = collect_instances(result, options.score_thr);
+  if (!(options.scale > 0.0)) throw UserError("show_result: the drawing scale must be positive");
+  cv::Mat img;
+  if (options.scale == 1.0)
+    img = bgr.clone();
+  else
+    cv::resize(bgr, img, cv::Size(), options.scale, options.scale, cv::INTER_LINEAR);
+  if (img.empty()) throw UserError("show_result: the drawing scale makes the image empty");
+  const std::vector<Instance> instances = collect_instances(result, options.score_thr, options.scale);
   int64_t max_label = 0;
   for (const Instance& inst : instances) max_label = std::max(max_label, inst.label);
   const size_t n = static_cast<size_t>(max_label) + 1;
@@ -110,7 +122,7 @@ cv::Mat draw_detections(const cv::Mat& bgr, const DetResult& result, const std::
   const std::vector<Rgb> text_palette = make_palette(options.text_color, n);
   const std::vector<Rgb> mask_palette = make_palette(options.mask_color, n);
 
-  draw_masks(img, instances, mask_palette);
+  draw_masks(img, bgr.size(), instances, mask_palette);
 
   // Box outlines.
   cv::Mat layer = img.clone(), where = cv::Mat::zeros(img.size(), CV_8UC1);

@@ -22,6 +22,9 @@ struct DrawOptions {
   int thickness = 2;
   double font_size = 13;  // points at 100 dpi; scaled by box area (0.5x .. 1x)
   bool show_scores = true;  // false: labels are the class name only (ground truth has no scores)
+  // The drawing is made on the image resized by this factor (boxes and masks follow), so that
+  // labels stay legible on small images; thickness and font sizes are in output pixels.
+  double scale = 1.0;
 };
 
 // A drawn copy of `bgr` (3-channel uint8). `class_names` may be shorter than the number of

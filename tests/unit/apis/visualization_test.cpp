@@ -3,6 +3,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "cppdet/core/error.h"
 #include "cppdet/visualization/draw_detections.h"
 #include "cppdet/visualization/palette.h"
 
@@ -43,6 +44,27 @@ TEST(Draw, BoxesAboveThresholdInBboxColorAndMasksBlended) {
   EXPECT_EQ(out.at<cv::Vec3b>(70, 90), cv::Vec3b(0, 0, 0));
   // The input is not modified.
   EXPECT_EQ(cv::countNonZero(img.reshape(1)), 0);
+}
+
+TEST(Draw, ScaleResizesTheDrawingWithBoxesAndMasks) {
+  cv::Mat img(50, 60, CV_8UC3, cv::Scalar(0, 0, 0));
+  DetResult r;
+  r.bboxes = {torch::tensor({{10.f, 10.f, 30.f, 30.f, 0.9f}})};
+  torch::Tensor m = torch::zeros({1, 50, 60}, torch::kBool);
+  m.index_put_({0, torch::indexing::Slice(12, 28), torch::indexing::Slice(12, 28)}, true);
+  r.masks = {m};
+  DrawOptions o;
+  o.scale = 3.0;
+  const cv::Mat out = draw_detections(img, r, {"thing"}, o);
+  ASSERT_EQ(out.size(), cv::Size(180, 150));
+  // The box edge moved to x = 30 (3 x 10) and keeps its thickness in output pixels.
+  EXPECT_EQ(out.at<cv::Vec3b>(60, 30), cv::Vec3b(193, 81, 58));
+  EXPECT_EQ(out.at<cv::Vec3b>(60, 33), cv::Vec3b(0, 0, 0));
+  // The mask covers [36, 84) in the drawing: inside blended, outside untouched.
+  EXPECT_EQ(out.at<cv::Vec3b>(80, 80), cv::Vec3b(74, 143, 82));
+  EXPECT_EQ(out.at<cv::Vec3b>(130, 130), cv::Vec3b(0, 0, 0));
+  o.scale = 0.0;
+  EXPECT_THROW(draw_detections(img, r, {"thing"}, o), UserError);
 }
 
 }  // namespace

@@ -147,6 +147,40 @@ TEST(Pad, PadsBottomRightToMultipleWithZero) {
   EXPECT_THROW(Pad(Pad::Options{}), ConfigError);  // neither size nor size_divisor
 }
 
+// Polygon masks and the segmentation map follow the image through Resize (polygons by the
+// size ratios, the map by nearest neighbour), RandomFlip (no -1) and Pad (border 255).
+TEST(PolygonsAndSegMap, FollowResizeFlipAndPad) {
+  Sample s = sample_with_image(20, 40);
+  s.gt_polygons = {{{4, 2, 36, 2, 36, 18}}};
+  s.gt_semantic_seg = cv::Mat(20, 40, CV_8UC1, cv::Scalar(0));
+  s.gt_semantic_seg(cv::Rect(0, 0, 10, 20)).setTo(7);  // the left quarter is class 7
+  Resize::Options ro;
+  ro.img_scale = {{60, 15}};  // keep_ratio: factor 0.75 -> 30 x 15
+  Resize(ro).apply(s);
+  EXPECT_EQ(s.gt_polygons, (std::vector<std::vector<std::vector<double>>>{{{3, 1.5, 27, 1.5, 27, 13.5}}}));
+  ASSERT_EQ(s.gt_semantic_seg.size(), cv::Size(30, 15));
+  EXPECT_EQ(cv::countNonZero(s.gt_semantic_seg), 8 * 15);  // nearest: columns 0..7 (x*4/3 < 10)
+
+  RandomFlip::Options fo;
+  fo.flip_ratio = {1.0};
+  fo.direction = {"diagonal"};
+  RandomFlip(fo).apply(s);
+  EXPECT_EQ(s.gt_polygons, (std::vector<std::vector<std::vector<double>>>{{{27, 13.5, 3, 13.5, 3, 1.5}}}));
+  EXPECT_EQ(s.gt_semantic_seg.at<uint8_t>(0, 29), 7);
+  EXPECT_EQ(s.gt_semantic_seg.at<uint8_t>(0, 0), 0);
+
+  Pad::Options po;
+  po.size_divisor = 8;
+  Pad(po).apply(s);
+  ASSERT_EQ(s.gt_semantic_seg.size(), cv::Size(32, 16));
+  EXPECT_EQ(s.gt_semantic_seg.at<uint8_t>(15, 31), 255);
+  EXPECT_EQ(s.gt_semantic_seg.at<uint8_t>(14, 29), 7);
+  // pad_val=dict(seg=...) sets the map's border.
+  const auto pad = build_compose(pipeline_from("[dict(type='Pad', size=(20, 40), pad_val=dict(img=0, seg=3))]"), "p");
+  const Sample padded = (*pad)(std::move(s)).at(0);
+  EXPECT_EQ(padded.gt_semantic_seg.at<uint8_t>(19, 39), 3);
+}
+
 TEST(Formatting, ImageToTensorIsChwAndCollectChecksKeys) {
   Sample s = sample_with_image(2, 3);
   const cv::Vec3b px = s.img.at<cv::Vec3b>(1, 2);

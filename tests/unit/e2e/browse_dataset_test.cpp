@@ -176,6 +176,37 @@ data = dict(train=dict(_delete_=True, type='RepeatDataset', times=2, dataset=dic
   EXPECT_EQ(img.rows, 96);  // scale 1: 128 x 72, padded to 96
 }
 
+// A train pipeline with AutoAugment (one policy per image, drawn from the image's seed).
+TEST(BrowseDataset, DrawsAutoAugmentedSamples) {
+  const std::string dir = make_temp_dir("browse-autoaug");
+  std::ofstream(dir + "/autoaug.py") << "_base_ = " << json(shapes_data().config).dump() << "\n"
+                                     << R"(train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='AutoAugment', policies=[
+        [dict(type='Rotate', level=5, prob=1.0, img_fill_val=(104, 116, 124))],
+        [dict(type='Translate', level=1, prob=1.0), dict(type='ColorTransform', level=8, prob=1.0)],
+        [dict(type='Shear', level=4, prob=1.0, direction='vertical'), dict(type='EqualizeTransform', prob=1.0)]]),
+    dict(type='Resize', img_scale=(128, 128), keep_ratio=True),
+    dict(type='Normalize', mean=[0, 0, 0], std=[1, 1, 1], to_rgb=True),
+    dict(type='Pad', size_divisor=32),
+    dict(type='DefaultFormatBundle'),
+    dict(type='Collect', keys=['img', 'gt_bboxes', 'gt_labels', 'gt_masks']),
+]
+data = dict(train=dict(pipeline=train_pipeline))
+)";
+  const std::string out = make_temp_dir("browse-autoaug-out");
+  const CommandResult r = browse(shell_quote(dir + "/autoaug.py") + " --not-show --output-dir " + shell_quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("3/3"), std::string::npos) << r.output;
+  ASSERT_EQ(listing(out).size(), 3u);
+  for (const std::string& name : listing(out)) {
+    const cv::Mat img = cv::imread(out + "/" + name, cv::IMREAD_COLOR);
+    EXPECT_EQ(img.cols, 128) << name;
+    EXPECT_EQ(img.rows, 96) << name;
+  }
+}
+
 TEST(BrowseDataset, ErrorsAreClear) {
   // No display and nowhere to write.
   CommandResult r = browse(shell_quote(shapes_data().config));

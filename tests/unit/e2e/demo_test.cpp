@@ -48,6 +48,39 @@ TEST(DemoImage, WritesTheDrawnImage) {
   EXPECT_NE(r.output.find(" 0.3"), std::string::npos) << r.output;
 }
 
+TEST(DemoImage, ScaleDrawsOnALargerImage) {
+  const std::string out = testing::make_temp_dir("demo_scale") + "/result.png";
+  const auto r = testing::run_cppdet("demo image " + shell_quote(case_file("coffee.png")) + " " + model_args() +
+                                     " --scale 2 --out-file " + shell_quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const cv::Mat original = cv::imread(case_file("coffee.png"));
+  EXPECT_EQ(cv::imread(out).size(), cv::Size(original.cols * 2, original.rows * 2));
+  EXPECT_NE(testing::run_cppdet("demo image " + shell_quote(case_file("coffee.png")) + " " + model_args() +
+                                " --scale 0 --out-file " + shell_quote(out)).exit_code, 0);
+}
+
+TEST(InferTruncatedJpeg, WarnsNamingTheFileAndKeepsTheDetections) {
+  // The first 3 KB of demo.jpg: libjpeg decodes it (the rest filled in) as mmcv would.
+  const std::string dir = testing::make_temp_dir("truncated");
+  const std::string image = dir + "/cut.jpg", out = dir + "/results.json";
+  {
+    const std::string whole = testing::read_text(testing::source_dir() + "/demo/demo.jpg");
+    std::ofstream(image, std::ios::binary).write(whole.data(), 3072);
+  }
+  const auto r = testing::run_cppdet("infer " + model_args() + " " + shell_quote(image) + " --out " + shell_quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string warning = "cppdet: warning: " + image + ": premature end of JPEG data";
+  ASSERT_NE(r.output.find(warning), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(warning), r.output.rfind(warning)) << "warned more than once: " << r.output;
+  EXPECT_TRUE(fs::exists(out));
+  // A complete JPEG gives no such warning.
+  const auto whole = testing::run_cppdet("infer " + model_args() + " " +
+                                         shell_quote(testing::source_dir() + "/demo/demo.jpg") + " --out " +
+                                         shell_quote(dir + "/whole.json"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(whole.output.find("premature end"), std::string::npos) << whole.output;
+}
+
 TEST(DemoVideo, KeepsFrameCountSizeAndFps) {
   const std::string dir = testing::make_temp_dir("video");
   const std::string in = dir + "/in.avi", out = dir + "/out/annotated.mp4";

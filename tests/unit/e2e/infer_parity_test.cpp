@@ -67,7 +67,11 @@ INSTANTIATE_TEST_SUITE_P(OracleCases, InferParity,
                                            Case{"faster_tiny_r18_caffe", "checkpoint_zip.pth"},
                                            Case{"faster_tiny_r18_caffe", "checkpoint_legacy.pth"},
                                            Case{"mask_tiny_r50", "checkpoint_zip.pth"},
-                                           Case{"mask_tiny_r50", "checkpoint_legacy.pth"}),
+                                           Case{"mask_tiny_r50", "checkpoint_legacy.pth"},
+                                           Case{"fcos_tiny_r50", "checkpoint_zip.pth"},
+                                           Case{"fcos_tiny_r50_giou", "checkpoint_zip.pth"},
+                                           Case{"atss_tiny_r50", "checkpoint_zip.pth"},
+                                           Case{"gfl_tiny_r50", "checkpoint_zip.pth"}),
                          case_name);
 
 }  // namespace

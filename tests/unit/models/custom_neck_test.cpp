@@ -1,6 +1,7 @@
-// A user-defined neck registered from outside the library (the worked example of
-// docs/custom_modules.md): AugFPN = FPN plus a bottom-up augmentation path, where each output
-// level i > 0 adds a stride-2 3x3 conv of level i - 1 (as in PAFPN).
+// A user-defined neck registered by the program itself, outside the library
+// (docs/custom_modules.md, "Registering from your own program"): BottomUpFPN = FPN plus a
+// bottom-up augmentation path, where each output level i > 0 adds a stride-2 3x3 conv of
+// level i - 1 (as in PAFPN).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -15,13 +16,13 @@ namespace example {
 
 using namespace cppdet;
 
-struct AugFPNOptions {
+struct BottomUpFPNOptions {
   models::FPNOptions fpn;
   bool aug_relu = true;  // ReLU after each augmentation conv
 
-  // Reads AugFPN's own key, then hands the rest to FPN's reader (which rejects unknown keys).
-  static AugFPNOptions from_config(const config::Value& cfg, const std::string& path) {
-    AugFPNOptions o;
+  // Reads BottomUpFPN's own key, then hands the rest to FPN's reader (which rejects unknown keys).
+  static BottomUpFPNOptions from_config(const config::Value& cfg, const std::string& path) {
+    BottomUpFPNOptions o;
     config::Value rest = cfg;
     if (const config::Value* v = cfg.as_dict().find("aug_relu")) {
       if (!v->is_bool()) throw ConfigError(path + ".aug_relu: expected bool, got " + v->brief());
@@ -33,9 +34,9 @@ struct AugFPNOptions {
   }
 };
 
-class AugFPN : public models::FPN {
+class BottomUpFPN : public models::FPN {
  public:
-  explicit AugFPN(const AugFPNOptions& o) : FPN(o.fpn) {
+  explicit BottomUpFPN(const BottomUpFPNOptions& o) : FPN(o.fpn) {
     aug_convs_ = register_module("aug_downsample_convs", torch::nn::ModuleList());
     const int64_t c = o.fpn.out_channels;
     for (int64_t i = 1; i < o.fpn.num_outs; ++i)
@@ -57,10 +58,10 @@ class AugFPN : public models::FPN {
   torch::nn::ModuleList aug_convs_{nullptr};
 };
 
-void register_aug_fpn() {
-  if (models::neck_registry().contains("AugFPN")) return;
-  models::neck_registry().add("AugFPN", [](const BuildContext& ctx) -> std::shared_ptr<models::Neck> {
-    return std::make_shared<AugFPN>(AugFPNOptions::from_config(ctx.cfg, ctx.path));
+void register_bottom_up_fpn() {
+  if (models::neck_registry().contains("BottomUpFPN")) return;
+  models::neck_registry().add("BottomUpFPN", [](const BuildContext& ctx) -> std::shared_ptr<models::Neck> {
+    return std::make_shared<BottomUpFPN>(BottomUpFPNOptions::from_config(ctx.cfg, ctx.path));
   });
 }
 
@@ -75,9 +76,9 @@ config::Value faster_rcnn_with_neck(const std::string& type) {
   return model;
 }
 
-TEST(CustomNeck, AugFPNConfigBuildsAndRuns) {
-  example::register_aug_fpn();
-  config::Value model_cfg = faster_rcnn_with_neck("AugFPN");
+TEST(CustomNeck, BottomUpFPNConfigBuildsAndRuns) {
+  example::register_bottom_up_fpn();
+  config::Value model_cfg = faster_rcnn_with_neck("BottomUpFPN");
   model_cfg.as_dict().at("neck").as_dict().set("aug_relu", false);
   std::shared_ptr<Detector> model = build_detector(model_cfg);
 
@@ -97,9 +98,9 @@ TEST(CustomNeck, AugFPNConfigBuildsAndRuns) {
   EXPECT_EQ(trace.find("neck.4")->size(2), 2);  // P6 of a 96-pixel-high input
 }
 
-TEST(CustomNeck, AugFPNRejectsMistypedOwnKey) {
-  example::register_aug_fpn();
-  config::Value model_cfg = faster_rcnn_with_neck("AugFPN");
+TEST(CustomNeck, BottomUpFPNRejectsMistypedOwnKey) {
+  example::register_bottom_up_fpn();
+  config::Value model_cfg = faster_rcnn_with_neck("BottomUpFPN");
   model_cfg.as_dict().at("neck").as_dict().set("aug_relu", "yes");
   try {
     build_detector(model_cfg);

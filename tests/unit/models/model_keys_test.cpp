@@ -49,7 +49,10 @@ TEST_P(FullSizeKeys, RandomCheckpointInManifestLayoutLoadsExactly) {
 
 INSTANTIATE_TEST_SUITE_P(OracleConfigs, FullSizeKeys,
                          ::testing::Values("faster_rcnn_r50_fpn_1x_coco", "mask_rcnn_r50_fpn_1x_coco",
-                                           "retinanet_r50_fpn_1x_coco", "mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco"));
+                                           "retinanet_r50_fpn_1x_coco", "mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco",
+                                           "fcos_r50_caffe_fpn_gn-head_1x_coco",
+                                           "fcos_center-normbbox-centeronreg-giou_r50_caffe_fpn_gn-head_1x_coco",
+                                           "atss_r50_fpn_1x_coco", "gfl_r50_fpn_1x_coco"));
 
 class ShippedConfigBuilds : public ::testing::TestWithParam<std::string> {};
 
@@ -72,7 +75,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "faster_rcnn_r50_fpn_2x_coco", "mask_rcnn_r50_caffe_fpn_1x_coco",
                       "mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_balloon", "mask_rcnn_r50_caffe_fpn_mstrain-poly_1x_coco",
                       "mask_rcnn_r50_caffe_fpn_mstrain-poly_3x_coco", "mask_rcnn_r50_fpn_1x_cityscapes",
-                      "mask_rcnn_r50_fpn_1x_coco", "retinanet_r50_fpn_1x_coco"),
+                      "mask_rcnn_r50_fpn_1x_coco", "retinanet_r50_fpn_1x_coco", "fcos_r50_caffe_fpn_gn-head_1x_coco",
+                      "fcos_center-normbbox-centeronreg-giou_r50_caffe_fpn_gn-head_1x_coco", "atss_r50_fpn_1x_coco",
+                      "gfl_r50_fpn_1x_coco"),
     [](const ::testing::TestParamInfo<std::string>& info) {
       std::string n = info.param;
       for (char& c : n)

@@ -27,9 +27,9 @@ struct KeyRow {
   std::string dtype;
 };
 
-// tests/fixtures/models/keys/<config>.tsv: key, shape ("AxB", "scalar"), dtype.
-inline std::vector<KeyRow> read_key_manifest(const std::string& config_name) {
-  std::ifstream f(fixture("models/keys/" + config_name + ".tsv"));
+// A key manifest (.tsv with a header line): key, shape ("AxB", "scalar"), dtype.
+inline std::vector<KeyRow> read_key_rows(const std::string& path) {
+  std::ifstream f(path);
   std::vector<KeyRow> rows;
   std::string line;
   std::getline(f, line);  // header
@@ -48,6 +48,11 @@ inline std::vector<KeyRow> read_key_manifest(const std::string& config_name) {
     rows.push_back(row);
   }
   return rows;
+}
+
+// tests/fixtures/models/keys/<config>.tsv.
+inline std::vector<KeyRow> read_key_manifest(const std::string& config_name) {
+  return read_key_rows(fixture("models/keys/" + config_name + ".tsv"));
 }
 
 }  // namespace cppdet::testing

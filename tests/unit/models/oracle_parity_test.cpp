@@ -1,7 +1,8 @@
 // Model-level parity with MMDetection 2.25 on the oracle cases: the exact input tensor is
 // built here (OpenCV decode + uint8 bilinear resize + mmcv normalisation + pad, NOTES.md
-// items 1-4), the checkpoint is loaded, and the intermediate statistics, RPN proposals, first
-// RoI-head outputs and final detections / masks are compared with outputs.json.
+// items 1-4), the checkpoint is loaded, and the intermediate statistics (two-stage: RPN
+// proposals, first RoI-head outputs; one-stage: the raw dense-head outputs) and final
+// detections / masks are compared with outputs.json.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -74,7 +75,11 @@ Input make_input(const std::string& path, const std::vector<double>& mean, const
   return in;
 }
 
-void expect_stats(const torch::Tensor& t0, const json& ref, const std::string& what) {
+// `extremes_per_std`: extra tolerance on min / max in units of the tensor's std. The raw
+// one-stage head outputs need it (1e-3): GN towers and exp / stride scaling carry the float
+// noise of 10-level convolution stacks into their extremes (~1e-4 of the spread, the same under
+// the oracle's AVX2 kernels), while means and stds still agree to 2e-5.
+void expect_stats(const torch::Tensor& t0, const json& ref, const std::string& what, double extremes_per_std = 0) {
   SCOPED_TRACE(what);
   const torch::Tensor t = t0.to(torch::kFloat64).cpu();
   ASSERT_EQ(t.sizes().vec(), ref["shape"].get<std::vector<int64_t>>());
@@ -83,8 +88,9 @@ void expect_stats(const torch::Tensor& t0, const json& ref, const std::string& w
   EXPECT_NEAR(t.mean().item<double>(), ref["mean"].get<double>(), tol);
   EXPECT_NEAR(t.abs().mean().item<double>(), abs_mean, tol);
   EXPECT_NEAR(t.std(/*unbiased=*/true).item<double>(), ref["std"].get<double>(), 1e-4 * ref["std"].get<double>() + 1e-6);
-  EXPECT_NEAR(t.min().item<double>(), ref["min"].get<double>(), 1e-4 * std::abs(ref["min"].get<double>()) + 1e-4);
-  EXPECT_NEAR(t.max().item<double>(), ref["max"].get<double>(), 1e-4 * std::abs(ref["max"].get<double>()) + 1e-4);
+  const double extremes_tol = extremes_per_std * ref["std"].get<double>() + 1e-4;
+  EXPECT_NEAR(t.min().item<double>(), ref["min"].get<double>(), 1e-4 * std::abs(ref["min"].get<double>()) + extremes_tol);
+  EXPECT_NEAR(t.max().item<double>(), ref["max"].get<double>(), 1e-4 * std::abs(ref["max"].get<double>()) + extremes_tol);
   const std::vector<double> first = ref["first"].get<std::vector<double>>();
   const torch::Tensor flat = t.flatten();
   for (size_t i = 0; i < first.size(); ++i)
@@ -114,6 +120,38 @@ double box_iou(const torch::Tensor& a, const std::vector<double>& b) {
   const double ua = (a[2].item<double>() - a[0].item<double>()) * (a[3].item<double>() - a[1].item<double>()) +
                     (b[2] - b[0]) * (b[3] - b[1]) - inter;
   return ua > 0 ? inter / ua : 0;
+}
+
+// The RPN outputs and proposals and the first RoI-head outputs of a two-stage case.
+void expect_two_stage(const DebugTrace& trace, const json& image, bool mkldnn) {
+  for (const char* part : {"cls_score", "bbox_pred"})
+    for (size_t i = 0; i < image["rpn_head"][part].size(); ++i) {
+      const std::string name = std::string("rpn_head.") + part + "." + std::to_string(i);
+      expect_stats(*trace.find(name), image["rpn_head"][part][i], name);
+    }
+
+  const torch::Tensor proposals = trace.find("rpn_proposals.0")->cpu();
+  EXPECT_EQ(proposals.size(0), image["num_proposals"].get<int64_t>());
+  // Corners in pixels: the MKL-DNN path's folded BatchNorms move the features by ~1e-5 of
+  // their magnitude, which the RPN's exp(dw) decoding turns into ~1e-4 of a 100-400 pixel box.
+  const auto top20 = image["rpn_proposals_top20"].get<std::vector<std::vector<double>>>();
+  const double corner_tol = mkldnn ? 2e-2 : 5e-3;
+  for (size_t i = 0; i < top20.size(); ++i)
+    for (int k = 0; k < 5; ++k)
+      EXPECT_NEAR(proposals[i][k].item<double>(), top20[i][k], k < 4 ? corner_tol : 1e-4) << "proposal " << i << " col " << k;
+
+  const torch::Tensor cls = trace.find("roi_head.cls_score")->cpu();
+  const torch::Tensor reg = trace.find("roi_head.bbox_pred")->cpu();
+  const auto ref_cls = image["roi_head_first5_proposals"]["cls_score"].get<std::vector<std::vector<double>>>();
+  const auto ref_reg = image["roi_head_first5_proposals"]["bbox_pred"].get<std::vector<std::vector<double>>>();
+  for (size_t i = 0; i < ref_cls.size(); ++i) {
+    const torch::Tensor dc = (cls[i].to(torch::kFloat64) - torch::tensor(ref_cls[i], torch::kFloat64)).abs().max();
+    const torch::Tensor dr = (reg[i].to(torch::kFloat64) - torch::tensor(ref_reg[i], torch::kFloat64)).abs().max();
+    EXPECT_LT(dc.item<double>(), 1e-3) << "cls row " << i;
+    EXPECT_LT(dr.item<double>(), 1e-3) << "reg row " << i;
+  }
+  if (image.contains("mask_head_first5_proposals"))
+    expect_stats(*trace.find("mask_head.first5.mask_pred"), image["mask_head_first5_proposals"]["mask_pred"], "mask_pred");
 }
 
 // (oracle case, whether the backbone runs on the MKL-DNN inference path as init_detector sets it
@@ -156,34 +194,21 @@ TEST_P(OracleParity, MatchesMmdetReference) {
       expect_stats(*trace.find("backbone." + std::to_string(i)), image["backbone"][i], "backbone." + std::to_string(i));
     for (size_t i = 0; i < image["neck"].size(); ++i)
       expect_stats(*trace.find("neck." + std::to_string(i)), image["neck"][i], "neck." + std::to_string(i));
-    for (const char* part : {"cls_score", "bbox_pred"})
-      for (size_t i = 0; i < image["rpn_head"][part].size(); ++i) {
-        const std::string name = std::string("rpn_head.") + part + "." + std::to_string(i);
-        expect_stats(*trace.find(name), image["rpn_head"][part][i], name);
+    if (image.contains("dense_head")) {
+      // One-stage heads: the raw outputs get_bboxes receives (outputs.json names -> trace names).
+      const std::pair<const char*, const char*> parts[] = {
+          {"cls_scores", "cls_score"}, {"bbox_preds", "bbox_pred"}, {"centernesses", "score_factor"}};
+      for (const auto& [ref_name, trace_name] : parts) {
+        if (!image["dense_head"].contains(ref_name)) continue;
+        for (size_t i = 0; i < image["dense_head"][ref_name].size(); ++i) {
+          const std::string name = std::string("bbox_head.") + trace_name + "." + std::to_string(i);
+          ASSERT_NE(trace.find(name), nullptr) << name;
+          expect_stats(*trace.find(name), image["dense_head"][ref_name][i], name, 1e-3);
+        }
       }
-
-    const torch::Tensor proposals = trace.find("rpn_proposals.0")->cpu();
-    EXPECT_EQ(proposals.size(0), image["num_proposals"].get<int64_t>());
-    // Corners in pixels: the MKL-DNN path's folded BatchNorms move the features by ~1e-5 of
-    // their magnitude, which the RPN's exp(dw) decoding turns into ~1e-4 of a 100-400 pixel box.
-    const auto top20 = image["rpn_proposals_top20"].get<std::vector<std::vector<double>>>();
-    const double corner_tol = mkldnn ? 2e-2 : 5e-3;
-    for (size_t i = 0; i < top20.size(); ++i)
-      for (int k = 0; k < 5; ++k)
-        EXPECT_NEAR(proposals[i][k].item<double>(), top20[i][k], k < 4 ? corner_tol : 1e-4) << "proposal " << i << " col " << k;
-
-    const torch::Tensor cls = trace.find("roi_head.cls_score")->cpu();
-    const torch::Tensor reg = trace.find("roi_head.bbox_pred")->cpu();
-    const auto ref_cls = image["roi_head_first5_proposals"]["cls_score"].get<std::vector<std::vector<double>>>();
-    const auto ref_reg = image["roi_head_first5_proposals"]["bbox_pred"].get<std::vector<std::vector<double>>>();
-    for (size_t i = 0; i < ref_cls.size(); ++i) {
-      const torch::Tensor dc = (cls[i].to(torch::kFloat64) - torch::tensor(ref_cls[i], torch::kFloat64)).abs().max();
-      const torch::Tensor dr = (reg[i].to(torch::kFloat64) - torch::tensor(ref_reg[i], torch::kFloat64)).abs().max();
-      EXPECT_LT(dc.item<double>(), 1e-3) << "cls row " << i;
-      EXPECT_LT(dr.item<double>(), 1e-3) << "reg row " << i;
+    } else {
+      expect_two_stage(trace, image, mkldnn);
     }
-    if (image.contains("mask_head_first5_proposals"))
-      expect_stats(*trace.find("mask_head.first5.mask_pred"), image["mask_head_first5_proposals"]["mask_pred"], "mask_pred");
 
     // Final detections: every reference detection matched (same class, IoU > 0.99, score
     // within 1e-3; masks IoU >= 0.98 or <= 8 differing pixels), no extra ones.
@@ -220,7 +245,9 @@ TEST_P(OracleParity, MatchesMmdetReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, OracleParity,
-                         ::testing::Combine(::testing::Values("faster_tiny_r50", "faster_tiny_r18_caffe", "mask_tiny_r50"),
+                         ::testing::Combine(::testing::Values("faster_tiny_r50", "faster_tiny_r18_caffe", "mask_tiny_r50",
+                                                              "fcos_tiny_r50", "fcos_tiny_r50_giou", "atss_tiny_r50",
+                                                              "gfl_tiny_r50"),
                                             ::testing::Bool()),
                          [](const ::testing::TestParamInfo<ParityCase>& info) {
                            return std::get<0>(info.param) + (std::get<1>(info.param) ? "_mkldnn" : "_modules");

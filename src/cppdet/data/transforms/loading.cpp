@@ -8,6 +8,8 @@
 #include <iterator>
 
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
+#include "cppdet/data/transforms/jpeg_completeness.h"
 
 namespace cppdet::data {
 
@@ -29,6 +31,10 @@ cv::Mat read_image_bgr(const std::string& path, bool apply_exif_orientation) {
     img.release();
   }
   if (img.empty()) throw FileFormatError("cannot decode image file (corrupt or unsupported format): " + path);
+  // Like mmcv, keep what the decoder made of a cut-off JPEG, but say so.
+  if (jpeg_ends_prematurely(bytes.data(), bytes.size()))
+    warn_once("truncated:" + path, path + ": premature end of JPEG data (truncated file?); the decoder filled in the "
+                                          "missing part of the image, so results on it may be wrong");
   return img;
 }
 

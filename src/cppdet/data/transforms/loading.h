@@ -11,7 +11,8 @@ std::array<int64_t, 3> shape_of(const cv::Mat& img);
 
 // Decodes an image file as mmcv.imfrombytes does: cv::imdecode(IMREAD_COLOR) -> BGR uint8
 // with EXIF orientation applied. Throws FileFormatError naming the file when it is missing,
-// unreadable or not a decodable image.
+// unreadable or not a decodable image; warns once per file when a JPEG's data ends early (the
+// decoder fills in the rest, as in mmcv).
 cv::Mat read_image_bgr(const std::string& path, bool apply_exif_orientation = true);
 
 // Reads img_prefix + img_file into `img`; sets meta.filename, ori_filename, ori_shape,

@@ -45,6 +45,8 @@ void Pad::apply(Sample& sample) {
     const int64_t mh = sample.gt_masks.size(1), mw = sample.gt_masks.size(2);
     sample.gt_masks = torch::constant_pad_nd(sample.gt_masks, {0, out_w - mw, 0, out_h - mh}, options_.pad_val_masks);
   }
+  if (!sample.gt_semantic_seg.empty())
+    sample.gt_semantic_seg = pad_image(sample.gt_semantic_seg, out_h, out_w, options_.pad_val_seg);
 }
 
 }  // namespace cppdet::data

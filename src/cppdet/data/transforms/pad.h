@@ -1,6 +1,6 @@
 #pragma once
-// mmdet's Pad: pads the bottom and right of the image (and masks) to a fixed size, to a
-// multiple of size_divisor, or to a square; sets meta.pad_shape.
+// mmdet's Pad: pads the bottom and right of the image (and masks and segmentation map) to a
+// fixed size, to a multiple of size_divisor, or to a square; sets meta.pad_shape.
 #include <array>
 #include <optional>
 
@@ -19,6 +19,7 @@ class Pad : public SampleTransform {
     bool pad_to_square = false;
     double pad_val_img = 0.0;
     double pad_val_masks = 0.0;
+    double pad_val_seg = 255.0;  // the segmentation map's border
   };
   explicit Pad(Options options);
   void apply(Sample& sample) override;

@@ -15,4 +15,6 @@ int64_t random_int(int64_t low, int64_t high) {
 
 double random_unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(transform_rng()); }
 
+bool random_apply(double prob) { return !(random_unit() > prob); }
+
 }  // namespace cppdet::data

@@ -71,6 +71,14 @@ void RandomFlip::apply(Sample& sample) {
     if (dir != "vertical") sample.gt_masks = sample.gt_masks.flip({2});
     if (dir != "horizontal") sample.gt_masks = sample.gt_masks.flip({1});
   }
+  const bool flip_x = dir != "vertical", flip_y = dir != "horizontal";
+  for (auto& instance : sample.gt_polygons)
+    for (std::vector<double>& ring : instance)
+      for (size_t k = 0; k < ring.size(); ++k) {
+        if (k % 2 == 0 && flip_x) ring[k] = static_cast<double>(w) - ring[k];
+        if (k % 2 == 1 && flip_y) ring[k] = static_cast<double>(h) - ring[k];
+      }
+  if (!sample.gt_semantic_seg.empty()) sample.gt_semantic_seg = flip_image(sample.gt_semantic_seg, dir);
 }
 
 }  // namespace cppdet::data

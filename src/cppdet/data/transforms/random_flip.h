@@ -1,7 +1,7 @@
 #pragma once
-// mmdet's RandomFlip: flips image, boxes and masks horizontally, vertically or both
-// ("diagonal"). In test pipelines MultiScaleFlipAug decides (flip_decided); otherwise each
-// direction is drawn with its flip_ratio.
+// mmdet's RandomFlip: flips image, boxes, masks (bitmaps and polygons) and the segmentation
+// map horizontally, vertically or both ("diagonal"). In test pipelines MultiScaleFlipAug
+// decides (flip_decided); otherwise each direction is drawn with its flip_ratio.
 #include <string>
 #include <vector>
 

@@ -1,17 +1,19 @@
 // The built-in transform table: every pipeline step cppdet knows, each built from its
 // config dict with the same keys and defaults as mmdet 2.x.
-#include <iostream>
-#include <mutex>
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/core/warnings.h"
+#include "cppdet/data/transforms/auto_augment.h"
 #include "cppdet/data/transforms/compose.h"
 #include "cppdet/data/transforms/formatting.h"
+#include "cppdet/data/transforms/geometric_augment.h"
 #include "cppdet/data/transforms/load_annotations.h"
 #include "cppdet/data/transforms/loading.h"
 #include "cppdet/data/transforms/multi_scale_flip_aug.h"
 #include "cppdet/data/transforms/normalize.h"
 #include "cppdet/data/transforms/pad.h"
+#include "cppdet/data/transforms/photometric_augment.h"
 #include "cppdet/data/transforms/random_flip.h"
 #include "cppdet/data/transforms/resize.h"
 
@@ -69,17 +71,17 @@ std::vector<double> read_numbers(const Value& v, const std::string& path) {
 }
 
 // pad_val: a number (applies to img and masks) or dict(img=..., masks=..., seg=...).
-void read_pad_val(ConfigReader& r, double& img, double& masks) {
+void read_pad_val(ConfigReader& r, Pad::Options& o) {
   const Value* v = r.get_optional("pad_val");
   if (!v) return;
   if (v->is_number()) {
-    img = masks = v->as_number();
+    o.pad_val_img = o.pad_val_masks = v->as_number();
     return;
   }
   ConfigReader pr(*v, r.path_of("pad_val"));
-  img = pr.get_number("img", 0.0);
-  masks = pr.get_number("masks", 0.0);
-  pr.ignore({"seg"});
+  o.pad_val_img = pr.get_number("img", 0.0);
+  o.pad_val_masks = pr.get_number("masks", 0.0);
+  o.pad_val_seg = pr.get_number("seg", 255.0);
   pr.finish();
 }
 
@@ -130,11 +132,8 @@ std::unique_ptr<Transform> build_load_annotations(const BuildContext& ctx) {
   // poly2mask=False (mmdet's PolygonMasks) is loaded as bitmaps too: cppdet's mask targets are
   // always cut from bitmaps.
   if (!r.get_bool("poly2mask", true) && o.with_mask) {
-    static std::once_flag warned;
-    std::call_once(warned, [] {
-      std::cerr << "cppdet: warning: LoadAnnotations(poly2mask=False): polygon masks are loaded as bitmaps "
-                   "(mask targets come from bitmaps, not from polygons as in mmdet)\n";
-    });
+    warn_once("poly2mask", "LoadAnnotations(poly2mask=False): polygon masks are loaded as bitmaps "
+                           "(mask targets come from bitmaps, not from polygons as in mmdet)");
   }
   if (r.get_bool("denorm_bbox", false))
     throw ConfigError(r.path_of("denorm_bbox") + ": normalized boxes are not supported");
@@ -198,7 +197,7 @@ std::unique_ptr<Transform> build_pad(const BuildContext& ctx) {
   if (const Value* v = r.get_optional("size")) o.size = read_pair(*v, r.path_of("size"));
   if (r.get_optional("size_divisor")) o.size_divisor = r.get_int("size_divisor");
   o.pad_to_square = r.get_bool("pad_to_square", false);
-  read_pad_val(r, o.pad_val_img, o.pad_val_masks);
+  read_pad_val(r, o);
   r.finish();
   return std::make_unique<Pad>(o);
 }
@@ -242,6 +241,81 @@ std::unique_ptr<Transform> build_multi_scale_flip_aug(const BuildContext& ctx) {
   return std::make_unique<MultiScaleFlipAug>(std::move(o), std::move(inner));
 }
 
+// The options Shear, Rotate and Translate share (mmdet's defaults).
+GeometricAugmentOptions read_geometric_common(ConfigReader& r) {
+  GeometricAugmentOptions o;
+  o.level = r.get_number("level");
+  o.prob = r.get_number("prob", 0.5);
+  if (const Value* v = r.get_optional("img_fill_val")) {
+    const std::vector<double> fill = read_numbers(*v, r.path_of("img_fill_val"));
+    if (v->is_number()) o.img_fill_val = {fill[0], fill[0], fill[0]};
+    else if (fill.size() == 3) o.img_fill_val = {fill[0], fill[1], fill[2]};
+    else throw ConfigError(r.path_of("img_fill_val") + ": expected a number or 3 numbers, got " + v->brief());
+  }
+  o.seg_ignore_label = r.get_int("seg_ignore_label", 255);
+  o.random_negative_prob = r.get_number("random_negative_prob", 0.5);
+  return o;
+}
+
+// direction='horizontal' (true) or 'vertical' (false).
+bool read_horizontal(ConfigReader& r) {
+  const std::string direction = r.get_string("direction", "horizontal");
+  if (direction != "horizontal" && direction != "vertical")
+    throw ConfigError(r.path_of("direction") + ": expected 'horizontal' or 'vertical', got '" + direction + "'");
+  return direction == "horizontal";
+}
+
+std::unique_ptr<Transform> build_shear(const BuildContext& ctx) {
+  ConfigReader r(ctx.cfg, ctx.path);
+  Shear::Options o;
+  o.common = read_geometric_common(r);
+  o.horizontal = read_horizontal(r);
+  o.max_shear_magnitude = r.get_number("max_shear_magnitude", 0.3);
+  o.interpolation = interpolation_code(r.get_string("interpolation", "bilinear"), r.path_of("interpolation"));
+  r.finish();
+  return std::make_unique<Shear>(o, ctx.path);
+}
+
+std::unique_ptr<Transform> build_rotate(const BuildContext& ctx) {
+  ConfigReader r(ctx.cfg, ctx.path);
+  Rotate::Options o;
+  o.common = read_geometric_common(r);
+  o.scale = r.get_number("scale", 1.0);
+  if (const Value* v = r.get_optional("center")) {
+    const std::vector<double> c = read_numbers(*v, r.path_of("center"));
+    if (v->is_number()) o.center = std::array<double, 2>{c[0], c[0]};
+    else if (c.size() == 2) o.center = std::array<double, 2>{c[0], c[1]};
+    else throw ConfigError(r.path_of("center") + ": expected None, a number or an (x, y) pair, got " + v->brief());
+  }
+  o.max_rotate_angle = r.get_number("max_rotate_angle", 30.0);
+  r.finish();
+  return std::make_unique<Rotate>(o, ctx.path);
+}
+
+std::unique_ptr<Transform> build_translate(const BuildContext& ctx) {
+  ConfigReader r(ctx.cfg, ctx.path);
+  Translate::Options o;
+  o.common = read_geometric_common(r);
+  o.horizontal = read_horizontal(r);
+  o.max_translate_offset = r.get_number("max_translate_offset", 250.0);
+  o.min_size = r.get_number("min_size", 0.0);
+  r.finish();
+  return std::make_unique<Translate>(o, ctx.path);
+}
+
+// ColorTransform, BrightnessTransform, ContrastTransform (level, prob) and EqualizeTransform (prob).
+TransformRegistry::Builder photometric_builder(PhotometricAugment::Kind kind) {
+  return [kind](const BuildContext& ctx) -> std::unique_ptr<Transform> {
+    ConfigReader r(ctx.cfg, ctx.path);
+    PhotometricAugment::Options o;
+    o.kind = kind;
+    if (kind != PhotometricAugment::Kind::kEqualize) o.level = r.get_number("level");
+    o.prob = r.get_number("prob", 0.5);
+    r.finish();
+    return std::make_unique<PhotometricAugment>(o, ctx.path);
+  };
+}
+
 void register_builtin_transforms(TransformRegistry& registry) {
   registry.add("LoadImageFromFile", build_load_image);
   registry.add("LoadImageFromWebcam", build_load_webcam);
@@ -254,6 +328,15 @@ void register_builtin_transforms(TransformRegistry& registry) {
   registry.add("ImageToTensor", build_image_to_tensor);
   registry.add("DefaultFormatBundle", build_format_bundle);
   registry.add("Collect", build_collect);
+  // AutoAugment and the steps mmdet 2.25 ships for its policies.
+  registry.add("AutoAugment", [](const BuildContext& ctx) { return build_auto_augment(ctx.cfg, ctx.path); });
+  registry.add("Shear", build_shear);
+  registry.add("Rotate", build_rotate);
+  registry.add("Translate", build_translate);
+  registry.add("ColorTransform", photometric_builder(PhotometricAugment::Kind::kColor));
+  registry.add("BrightnessTransform", photometric_builder(PhotometricAugment::Kind::kBrightness));
+  registry.add("ContrastTransform", photometric_builder(PhotometricAugment::Kind::kContrast));
+  registry.add("EqualizeTransform", photometric_builder(PhotometricAugment::Kind::kEqualize));
 }
 
 }  // namespace

@@ -137,6 +137,15 @@ void Resize::apply(Sample& sample) {
   sample.gt_bboxes_ignore =
       resize_boxes(sample.gt_bboxes_ignore, w_scale, h_scale, new_w, new_h, options_.bbox_clip_border);
   sample.gt_masks = resize_masks(sample.gt_masks, new_w, new_h);
+  // Polygons scale by the exact size ratios (mmdet's PolygonMasks.resize); the label map is
+  // resized with nearest neighbour.
+  const double poly_w_scale = static_cast<double>(new_w) / static_cast<double>(w);
+  const double poly_h_scale = static_cast<double>(new_h) / static_cast<double>(h);
+  for (auto& instance : sample.gt_polygons)
+    for (std::vector<double>& ring : instance)
+      for (size_t k = 0; k < ring.size(); ++k) ring[k] *= k % 2 == 0 ? poly_w_scale : poly_h_scale;
+  if (!sample.gt_semantic_seg.empty())
+    sample.gt_semantic_seg = resize_image(sample.gt_semantic_seg, new_w, new_h, cv::INTER_NEAREST);
 }
 
 }  // namespace cppdet::data

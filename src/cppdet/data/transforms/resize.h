@@ -1,6 +1,7 @@
 #pragma once
 // mmdet's Resize: picks a target scale, resizes the image on its own dtype (uint8 stays
-// uint8, as cv2.resize does), and scales boxes and masks along.
+// uint8, as cv2.resize does), and scales boxes, masks (bitmaps: nearest neighbour; polygons:
+// by the size ratios) and the segmentation map (nearest neighbour) along.
 #include <optional>
 #include <string>
 #include <vector>

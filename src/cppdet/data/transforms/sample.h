@@ -52,6 +52,10 @@ struct Sample {
   torch::Tensor gt_bboxes_ignore;  // [m, 4] float32
   torch::Tensor gt_labels;         // [n] int64, 0-based class index
   torch::Tensor gt_masks;          // [n, H, W] uint8 bitmaps of the current image size
+  // mmdet's PolygonMasks, for callers that keep polygons instead of bitmaps (LoadAnnotations
+  // rasterises): per instance its rings [x0, y0, x1, y1, ...] in current image pixels.
+  std::vector<std::vector<std::vector<double>>> gt_polygons;
+  cv::Mat gt_semantic_seg;  // [H, W] uint8 label map (mmdet's seg_fields); empty when absent
 };
 
 }  // namespace cppdet::data

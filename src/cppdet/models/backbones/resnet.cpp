@@ -4,30 +4,47 @@
 #include <torch/nn/functional/pooling.h>
 
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <map>
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
 #include "cppdet/distributed/process_group.h"
 #include "cppdet/distributed/sync_batch_norm.h"
+#include "cppdet/models/common/checkpoint.h"
 #include "cppdet/models/common/mkldnn_conv.h"
+#include "cppdet/models/plugins/plugin_layer.h"
+#include "cppdet/models/registries.h"
 
 namespace cppdet::models {
 
 // One residual block prepared for MKL-DNN inference (each BatchNorm folded into its conv).
 // Outside the anonymous namespace: ResNet::MkldnnPlan holds it.
 struct ResNetMkldnnBlock {
+  using DenseFn = std::function<torch::Tensor(const torch::Tensor&)>;
   MkldnnConv conv1, conv2, conv3;  // conv3 only in a Bottleneck
   std::optional<MkldnnConv> downsample;
   bool bottleneck = false;
+  // Layers without a MKL-DNN kernel run on dense tensors, the activation converted around them:
+  // a deformable conv2 with its BatchNorm (then `conv2` is unused), plugins after conv1/2/3.
+  DenseFn dense_conv2;
+  std::array<std::vector<DenseFn>, 3> plugins;
 
   // x, result: MKL-DNN layout.
   torch::Tensor forward(const torch::Tensor& x) const {
-    torch::Tensor out = conv1(x).relu_();
-    out = conv2(out);
-    if (bottleneck) out = conv3(out.relu_());
+    torch::Tensor out = dense(plugins[0], conv1(x).relu_());
+    out = dense_conv2 ? dense_conv2(out.to_dense()).to_mkldnn() : conv2(out);
+    if (bottleneck) out = dense(plugins[2], conv3(dense(plugins[1], out.relu_())));
     out.add_(downsample ? (*downsample)(x) : x);
     return out.relu_();
+  }
+
+  static torch::Tensor dense(const std::vector<DenseFn>& layers, const torch::Tensor& x) {
+    if (layers.empty()) return x;
+    torch::Tensor y = x.to_dense();
+    for (const DenseFn& layer : layers) y = layer(y);
+    return y.to_mkldnn();
   }
 };
 
@@ -43,11 +60,10 @@ torch::nn::Conv2d make_conv(int64_t in, int64_t out, int64_t k, int64_t stride, 
 torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride, const NormConfig& norm) {
   torch::nn::Sequential seq;
   seq->push_back(make_conv(in, out, 1, stride, 0));
-  const auto bn_options = torch::nn::BatchNormOptions(out).eps(norm.eps).momentum(norm.momentum);
   if (norm.type == "GN")
     seq->push_back(torch::nn::GroupNorm(torch::nn::GroupNormOptions(norm.num_groups, out).eps(norm.eps)));
   else
-    seq->push_back(torch::nn::BatchNorm2d(bn_options));
+    seq->push_back(torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(out).eps(norm.eps).momentum(norm.momentum)));
   if (!norm.requires_grad)
     for (auto& p : seq[1]->parameters()) p.set_requires_grad(false);
   return seq;
@@ -88,12 +104,25 @@ int64_t fuse_downsample(torch::nn::Module& block, torch::nn::Sequential& downsam
   return 1;
 }
 
+// What a stage adds to its blocks beyond the plain ResNet block (Bottleneck only, except with_cp).
+struct BlockExtras {
+  std::optional<DcnConfig> dcn;                     // deformable conv2
+  std::vector<const ResNetPluginConfig*> plugins;  // this stage's plugins
+  bool with_cp = false;
+};
+
+// fn(x), recomputed in backward under with_cp (mmdet checkpoints only when x requires grad).
+torch::Tensor maybe_checkpoint(bool with_cp, const std::function<torch::Tensor(const torch::Tensor&)>& fn,
+                               const torch::Tensor& x) {
+  return with_cp ? checkpoint(fn, x) : fn(x);
+}
+
 class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
  public:
   static constexpr int64_t kExpansion = 1;
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
-                 torch::nn::Sequential downsample, const NormConfig& norm)
-      : sync_bn_(norm.type == "SyncBN") {
+                 torch::nn::Sequential downsample, const NormConfig& norm, bool with_cp)
+      : sync_bn_(norm.type == "SyncBN"), with_cp_(with_cp) {
     conv1_ = register_module("conv1", make_conv(inplanes, planes, 3, stride, dilation, dilation));
     norm1_ = NormLayer(*this, norm.abbr() + "1", norm, planes);
     conv2_ = register_module("conv2", make_conv(planes, planes, 3, 1, 1));
@@ -101,10 +130,7 @@ class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
     if (downsample) downsample_ = register_module("downsample", downsample);
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor out = torch::relu(norm1_.forward(conv1_->forward(x)));
-    out = norm2_.forward(conv2_->forward(out));
-    out += downsample_ ? downsample_forward(downsample_, x, sync_bn_) : x;
-    return torch::relu(out);
+    return torch::relu(maybe_checkpoint(with_cp_, [this](const torch::Tensor& in) { return inner_forward(in); }, x));
   }
   int64_t fuse_conv_bn() override {
     return norm1_.fold_into(*this, *conv1_) + norm2_.fold_into(*this, *conv2_) + fuse_downsample(*this, downsample_);
@@ -122,6 +148,15 @@ class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
   NormLayer norm1_, norm2_;
   torch::nn::Sequential downsample_{nullptr};
   bool sync_bn_;
+  bool with_cp_;
+
+  // The block before its final ReLU.
+  torch::Tensor inner_forward(const torch::Tensor& x) {
+    torch::Tensor out = torch::relu(norm1_.forward(conv1_->forward(x)));
+    out = norm2_.forward(conv2_->forward(out));
+    out += downsample_ ? downsample_forward(downsample_, x, sync_bn_) : x;
+    return out;
+  }
 };
 TORCH_MODULE(BasicBlock);
 
@@ -129,44 +164,114 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
  public:
   static constexpr int64_t kExpansion = 4;
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
-                 torch::nn::Sequential downsample, const NormConfig& norm, bool caffe_style)
-      : sync_bn_(norm.type == "SyncBN") {
+                 torch::nn::Sequential downsample, const NormConfig& norm, bool caffe_style, const BlockExtras& extras)
+      : sync_bn_(norm.type == "SyncBN"), with_cp_(extras.with_cp) {
     const int64_t conv1_stride = caffe_style ? stride : 1;
     const int64_t conv2_stride = caffe_style ? 1 : stride;
     conv1_ = register_module("conv1", make_conv(inplanes, planes, 1, conv1_stride, 0));
     norm1_ = NormLayer(*this, norm.abbr() + "1", norm, planes);
-    conv2_ = register_module("conv2", make_conv(planes, planes, 3, conv2_stride, dilation, dilation));
+    if (extras.dcn) {
+      DeformConvPackOptions o;
+      o.in_channels = o.out_channels = planes;
+      o.kernel_size = 3;
+      o.stride = conv2_stride;
+      o.padding = o.dilation = dilation;
+      o.deform_groups = extras.dcn->deform_groups;
+      o.modulated = extras.dcn->modulated;
+      dcn2_ = register_module("conv2", DeformConvPack(o));
+    } else {
+      conv2_ = register_module("conv2", make_conv(planes, planes, 3, conv2_stride, dilation, dilation));
+    }
     norm2_ = NormLayer(*this, norm.abbr() + "2", norm, planes);
     conv3_ = register_module("conv3", make_conv(planes, planes * kExpansion, 1, 1, 0));
     norm3_ = NormLayer(*this, norm.abbr() + "3", norm, planes * kExpansion);
     if (downsample) downsample_ = register_module("downsample", downsample);
+    const std::array<std::pair<const char*, int64_t>, 3> positions{
+        {{"after_conv1", planes}, {"after_conv2", planes}, {"after_conv3", planes * kExpansion}}};
+    for (size_t i = 0; i < positions.size(); ++i)
+      for (const ResNetPluginConfig* plugin : extras.plugins)
+        if (plugin->position == positions[i].first) plugins_[i].push_back(add_plugin(*plugin, positions[i].second));
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor out = torch::relu(norm1_.forward(conv1_->forward(x)));
-    out = torch::relu(norm2_.forward(conv2_->forward(out)));
-    out = norm3_.forward(conv3_->forward(out));
-    out += downsample_ ? downsample_forward(downsample_, x, sync_bn_) : x;
-    return torch::relu(out);
+    return torch::relu(maybe_checkpoint(with_cp_, [this](const torch::Tensor& in) { return inner_forward(in); }, x));
   }
   int64_t fuse_conv_bn() override {
-    return norm1_.fold_into(*this, *conv1_) + norm2_.fold_into(*this, *conv2_) + norm3_.fold_into(*this, *conv3_) +
-           fuse_downsample(*this, downsample_);
+    // A deformable conv2 keeps its BatchNorm, as mmcv's fuse_conv_bn folds only into nn.Conv2d.
+    return norm1_.fold_into(*this, *conv1_) + (conv2_ ? norm2_.fold_into(*this, *conv2_) : 0) +
+           norm3_.fold_into(*this, *conv3_) + fuse_downsample(*this, downsample_);
   }
   ResNetMkldnnBlock prepare_mkldnn() const {
     ResNetMkldnnBlock b;
     b.conv1 = MkldnnConv(*conv1_, norm1_.batch_norm());
-    b.conv2 = MkldnnConv(*conv2_, norm2_.batch_norm());
+    if (dcn2_) {
+      b.dense_conv2 = dense_deform_conv2();
+    } else {
+      b.conv2 = MkldnnConv(*conv2_, norm2_.batch_norm());
+    }
     b.conv3 = MkldnnConv(*conv3_, norm3_.batch_norm());
     b.downsample = prepare_downsample(downsample_);
     b.bottleneck = true;
+    for (size_t i = 0; i < plugins_.size(); ++i)
+      for (const std::shared_ptr<PluginLayer>& plugin : plugins_[i])
+        b.plugins[i].push_back([plugin](const torch::Tensor& x) { return plugin->forward(x); });
     return b;
   }
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
+  DeformConvPack dcn2_{nullptr};  // conv2 when deformable
   NormLayer norm1_, norm2_, norm3_;
   torch::nn::Sequential downsample_{nullptr};
+  std::array<std::vector<std::shared_ptr<PluginLayer>>, 3> plugins_;  // after conv1, conv2, conv3
   bool sync_bn_;
+  bool with_cp_;
+
+  // mmcv's build_plugin_layer: the `postfix` key is not the layer's, the child name is its
+  // abbreviation + postfix.
+  std::shared_ptr<PluginLayer> add_plugin(const ResNetPluginConfig& plugin, int64_t channels) {
+    config::Dict cfg = plugin.cfg.as_dict();
+    std::string postfix;
+    if (const config::Value* v = cfg.find("postfix")) {
+      if (v->is_int())
+        postfix = std::to_string(v->as_int());
+      else if (v->is_string())
+        postfix = v->as_string();
+      else
+        throw ConfigError(plugin.cfg_path + ".postfix: expected int or str, got " + v->brief());
+      cfg.erase("postfix");
+    }
+    std::shared_ptr<PluginLayer> layer = plugin_registry().build(config::Value(cfg), plugin.cfg_path, channels);
+    const std::string name = layer->abbr() + postfix;
+    for (const auto& child : named_children())
+      if (child.key() == name) throw ConfigError(plugin.cfg_path + ": duplicate plugin '" + name + "' in one block");
+    return register_module(name, layer);
+  }
+
+  torch::Tensor run_plugins(size_t position, torch::Tensor x) {
+    for (const std::shared_ptr<PluginLayer>& plugin : plugins_[position]) x = plugin->forward(x);
+    return x;
+  }
+
+  // The block before its final ReLU.
+  torch::Tensor inner_forward(const torch::Tensor& x) {
+    torch::Tensor out = run_plugins(0, torch::relu(norm1_.forward(conv1_->forward(x))));
+    out = norm2_.forward(dcn2_ ? dcn2_->forward(out) : conv2_->forward(out));
+    out = run_plugins(1, torch::relu(out));
+    out = run_plugins(2, norm3_.forward(conv3_->forward(out)));
+    out += downsample_ ? downsample_forward(downsample_, x, sync_bn_) : x;
+    return out;
+  }
+
+  // The deformable conv2 and its eval-mode BatchNorm as a per-channel scale and shift (copied
+  // now, like the MKL-DNN weights), on dense tensors.
+  ResNetMkldnnBlock::DenseFn dense_deform_conv2() const {
+    const std::shared_ptr<DeformConvPackImpl> dcn = dcn2_.ptr();
+    const torch::nn::BatchNorm2dImpl* bn = norm2_.batch_norm();  // set_mkldnn_inference refuses GN
+    if (!bn) throw UserError("MKL-DNN inference: the deformable conv2 has no BatchNorm after it");
+    const torch::Tensor scale = (bn->weight / torch::sqrt(bn->running_var + bn->options.eps())).view({1, -1, 1, 1});
+    const torch::Tensor shift = bn->bias.view({1, -1, 1, 1}) - bn->running_mean.view({1, -1, 1, 1}) * scale;
+    return [dcn, scale, shift](const torch::Tensor& x) { return dcn->forward(x).mul_(scale).add_(shift); };
+  }
 };
 TORCH_MODULE(Bottleneck);
 
@@ -187,12 +292,41 @@ void set_module_frozen(torch::nn::Module& m) {
   for (auto& p : m.parameters()) p.set_requires_grad(false);
 }
 
+// A list/tuple of bools, one per stage.
+std::vector<bool> read_stage_flags(const config::Value& v, const std::string& path) {
+  if (!v.is_sequence()) throw ConfigError(path + ": expected a list of bools, got " + v.brief());
+  std::vector<bool> flags;
+  for (const config::Value& item : v.as_sequence()) {
+    if (!item.is_bool()) throw ConfigError(path + ": expected a list of bools, got " + v.brief());
+    flags.push_back(item.as_bool());
+  }
+  return flags;
+}
+
 }  // namespace
 
 struct ResNet::MkldnnPlan {
   MkldnnConv stem;
   std::vector<std::vector<ResNetMkldnnBlock>> layers;
 };
+
+ResNetPluginConfig ResNetPluginConfig::from_config(const config::Value& cfg, const std::string& path, int64_t num_stages) {
+  config::ConfigReader r(cfg, path);
+  ResNetPluginConfig p;
+  p.cfg = r.get("cfg");
+  p.cfg_path = r.path_of("cfg");
+  if (!p.cfg.is_dict()) throw ConfigError(p.cfg_path + ": expected a dict with 'type', got " + p.cfg.brief());
+  if (const config::Value* v = r.get_optional("stages")) {
+    p.stages = read_stage_flags(*v, r.path_of("stages"));
+    if (static_cast<int64_t>(p.stages.size()) != num_stages)
+      throw ConfigError(r.path_of("stages") + ": needs num_stages (" + std::to_string(num_stages) + ") entries");
+  }
+  p.position = r.get_string("position");
+  if (p.position != "after_conv1" && p.position != "after_conv2" && p.position != "after_conv3")
+    throw ConfigError(r.path_of("position") + ": expected 'after_conv1', 'after_conv2' or 'after_conv3', got '" + p.position + "'");
+  r.finish();
+  return p;
+}
 
 ResNetOptions ResNetOptions::from_config(const config::Value& cfg, const std::string& path) {
   config::ConfigReader r(cfg, path);
@@ -226,10 +360,23 @@ ResNetOptions ResNetOptions::from_config(const config::Value& cfg, const std::st
       throw ConfigError(c.path_of("type") + ": only Conv2d is supported");
     c.finish();
   }
-  if (r.get_optional("dcn")) throw ConfigError(r.path_of("dcn") + ": deformable convolution is not supported");
-  if (r.get_optional("plugins")) throw ConfigError(r.path_of("plugins") + ": plugins are not supported");
-  if (const config::Value* v = r.get_optional("stage_with_dcn")) (void)v;
-  r.get_bool("with_cp", false);  // gradient checkpointing changes memory only
+  if (const config::Value* v = r.get_optional("dcn")) o.dcn = DcnConfig::from_config(*v, r.path_of("dcn"));
+  if (const config::Value* v = r.get_optional("stage_with_dcn")) o.stage_with_dcn = read_stage_flags(*v, r.path_of("stage_with_dcn"));
+  if (o.dcn && static_cast<int64_t>(o.stage_with_dcn.size()) != o.num_stages)
+    throw ConfigError(r.path_of("stage_with_dcn") + ": needs num_stages (" + std::to_string(o.num_stages) + ") entries");
+  if (const config::Value* v = r.get_optional("plugins")) {
+    if (!v->is_sequence()) throw ConfigError(r.path_of("plugins") + ": expected a list of dicts, got " + v->brief());
+    for (size_t i = 0; i < v->as_sequence().size(); ++i)
+      o.plugins.push_back(ResNetPluginConfig::from_config(v->as_sequence()[i], r.path_of("plugins") + "[" + std::to_string(i) + "]",
+                                                          o.num_stages));
+  }
+  if (!arch_settings().at(o.depth).bottleneck) {
+    bool dcn_stage = false;
+    for (int64_t i = 0; i < o.num_stages; ++i) dcn_stage = dcn_stage || (o.dcn && o.stage_with_dcn[i]);
+    if (dcn_stage) throw ConfigError(r.path_of("dcn") + ": deformable conv needs Bottleneck blocks (depth 50+), as in mmdet");
+    if (!o.plugins.empty()) throw ConfigError(r.path_of("plugins") + ": plugins need Bottleneck blocks (depth 50+), as in mmdet");
+  }
+  o.with_cp = r.get_bool("with_cp", false);
   o.zero_init_residual = r.get_bool("zero_init_residual", true);
   if (const config::Value* v = r.get_optional("init_cfg")) o.init_cfg = *v;
   if (const config::Value* v = r.get_optional("pretrained")) o.init_cfg = *v;
@@ -245,20 +392,34 @@ ResNet::ResNet(ResNetOptions options) : options_(std::move(options)) {
   norm1_ = NormLayer(*this, norm.abbr() + "1", norm, stem);
   const int64_t expansion = arch.bottleneck ? BottleneckImpl::kExpansion : BasicBlockImpl::kExpansion;
   int64_t inplanes = stem;
+  // mmdet's Bottleneck pops fallback_on_stride from the dcn dict that every block shares, so only
+  // the first DCN block built sees it (and takes a plain conv2 when it is true).
+  bool fallback_pending = options_.dcn && options_.dcn->fallback_on_stride;
   for (int64_t i = 0; i < options_.num_stages; ++i) {
     const int64_t planes = options_.base_channels << i;
     const int64_t stride = options_.strides[i], dilation = options_.dilations[i];
+    BlockExtras stage_extras;
+    stage_extras.with_cp = options_.with_cp;
+    for (const ResNetPluginConfig& p : options_.plugins)
+      if (p.stages.empty() || p.stages[i]) stage_extras.plugins.push_back(&p);
     torch::nn::Sequential layer;
     for (int64_t b = 0; b < arch.blocks[i]; ++b) {
+      BlockExtras extras = stage_extras;
+      if (options_.dcn && options_.stage_with_dcn[i]) {
+        if (fallback_pending)
+          fallback_pending = false;
+        else
+          extras.dcn = options_.dcn;
+      }
       const int64_t block_in = b == 0 ? inplanes : planes * expansion;
       const int64_t block_stride = b == 0 ? stride : 1;
       torch::nn::Sequential downsample{nullptr};
       if (b == 0 && (stride != 1 || inplanes != planes * expansion))
         downsample = make_downsample(inplanes, planes * expansion, stride, norm);
       if (arch.bottleneck)
-        layer->push_back(Bottleneck(block_in, planes, block_stride, dilation, downsample, norm, options_.style == "caffe"));
+        layer->push_back(Bottleneck(block_in, planes, block_stride, dilation, downsample, norm, options_.style == "caffe", extras));
       else
-        layer->push_back(BasicBlock(block_in, planes, block_stride, dilation, downsample, norm));
+        layer->push_back(BasicBlock(block_in, planes, block_stride, dilation, downsample, norm, options_.with_cp));
     }
     inplanes = planes * expansion;
     stage_channels_.push_back(inplanes);

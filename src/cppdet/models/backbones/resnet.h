@@ -2,6 +2,11 @@
 // mmdet 2.x ResNet (depth 18/34/50/101/152). Children and state_dict keys as mmdet:
 // conv1, bn1, layer{1..4}.{i}.conv{1,2,3} / bn{1,2,3} / downsample.{0,1}. style 'pytorch' puts
 // a Bottleneck's stride on conv2 (3x3), 'caffe' on conv1 (1x1); BasicBlock ignores style.
+// Bottleneck options as mmdet: `dcn` + `stage_with_dcn` make conv2 an mmcv DCN / DCNv2
+// (models/common/deform_conv_pack.h, same key "conv2"); `plugins` insert plugin layers
+// (models/plugins/) after conv1 / conv2 / conv3, registered after "downsample" under their
+// abbreviation + postfix ("layer2.0.context_block"); `with_cp` recomputes each block in backward
+// (models/common/checkpoint.h) instead of keeping its activations.
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 
@@ -12,9 +17,21 @@
 
 #include "cppdet/config/value.h"
 #include "cppdet/models/backbones/backbone.h"
+#include "cppdet/models/common/deform_conv_pack.h"
 #include "cppdet/models/common/layers.h"
 
 namespace cppdet::models {
+
+// One entry of ResNet's `plugins`: dict(cfg=dict(type=..., [postfix=...], ...),
+// stages=(bool per stage) or None (every stage), position='after_conv1'|'after_conv2'|'after_conv3').
+struct ResNetPluginConfig {
+  config::Value cfg;      // built by models::plugin_registry() with the block's channels there
+  std::string cfg_path;   // key path of cfg, for messages
+  std::vector<bool> stages;  // empty: every stage
+  std::string position;
+
+  static ResNetPluginConfig from_config(const config::Value& cfg, const std::string& path, int64_t num_stages);
+};
 
 struct ResNetOptions {
   int64_t depth = 50;
@@ -30,6 +47,10 @@ struct ResNetOptions {
   NormConfig norm_cfg;
   bool norm_eval = true;       // keep every BN in eval mode during training
   bool zero_init_residual = true;
+  std::optional<DcnConfig> dcn;  // deformable conv2 in the Bottlenecks of the stages below
+  std::vector<bool> stage_with_dcn{false, false, false, false};
+  std::vector<ResNetPluginConfig> plugins;
+  bool with_cp = false;          // gradient checkpointing of every block
   config::Value init_cfg;      // kept for training (pretrained weights); unused at inference
 
   static ResNetOptions from_config(const config::Value& cfg, const std::string& path);

@@ -51,12 +51,14 @@ bool NormLayer::fold_into(torch::nn::Module& parent, torch::nn::Conv2dImpl& conv
   return true;
 }
 
-ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& o) : relu_(o.relu) {
+ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& o) : ConvModuleImpl(o, !o.norm.has_value()) {}
+
+ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& o, bool bias) : relu_(o.relu) {
   conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels, o.out_channels, o.kernel_size)
                                                        .stride(o.stride)
                                                        .padding(o.padding)
                                                        .dilation(o.dilation)
-                                                       .bias(!o.norm.has_value())));
+                                                       .bias(bias)));
   if (o.norm) norm_ = NormLayer(*this, o.norm->abbr(), *o.norm, o.out_channels);
 }
 

@@ -68,6 +68,8 @@ struct ConvModuleOptions {
 class ConvModuleImpl : public torch::nn::Module, public FusesConvBn {
  public:
   explicit ConvModuleImpl(const ConvModuleOptions& options);
+  // With an explicit conv bias (mmcv's bias=True/False instead of 'auto').
+  ConvModuleImpl(const ConvModuleOptions& options, bool bias);
   torch::Tensor forward(const torch::Tensor& x);
   int64_t fuse_conv_bn() override { return norm_.fold_into(*this, *conv) ? 1 : 0; }
 

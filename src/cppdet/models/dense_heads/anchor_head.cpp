@@ -1,37 +1,18 @@
 #include "cppdet/models/dense_heads/anchor_head.h"
 
 #include "cppdet/core/error.h"
-#include "cppdet/ops/nms.h"
 
 namespace cppdet::models {
 
 using torch::indexing::Slice;
 
-int64_t python_slice_len(int64_t k, int64_t n) {
-  if (k < 0) return std::max<int64_t>(n + k, 0);
-  return std::min(k, n);
-}
-
-DenseTestConfig DenseTestConfig::from_config(const config::Value& cfg, const std::string& path) {
-  config::ConfigReader r(cfg, path);
-  DenseTestConfig c;
-  c.nms_pre = r.get_int("nms_pre", -1);
-  c.score_thr = r.get_number("score_thr", 0.0);
-  c.min_bbox_size = r.get_number("min_bbox_size", 0.0);
-  if (const config::Value* nms = r.get_optional("nms")) {
-    c.nms = NmsConfig::from_config(*nms, r.path_of("nms"));
-  } else if (r.has("nms_thr")) {
-    c.nms.iou_threshold = r.get_number("nms_thr");
-  } else {
-    throw ConfigError(r.path_of("nms") + ": required key is missing");
-  }
-  if (r.has("max_per_img")) c.max_per_img = r.get_int("max_per_img");
-  else if (r.has("max_num")) c.max_per_img = r.get_int("max_num");
-  if (r.get_bool("nms_across_levels", false))
-    throw ConfigError(r.path_of("nms_across_levels") + ": nms_across_levels=True is not supported");
-  r.ignore({"nms_post", "deploy_nms_pre"});
-  r.finish();
-  return c;
+config::Value anchor_head_default_generator() {
+  config::Dict d;
+  d.set("type", "AnchorGenerator");
+  d.set("scales", config::Value::list({8, 16, 32}));
+  d.set("ratios", config::Value::list({0.5, 1.0, 2.0}));
+  d.set("strides", config::Value::list({4, 8, 16, 32, 64}));
+  return d;
 }
 
 AnchorHeadOptions AnchorHeadOptions::read(config::ConfigReader& r, const HeadConfigs& head_cfgs,
@@ -98,56 +79,39 @@ std::vector<Detections> AnchorHead::get_bboxes(const DenseHeadOutputs& outputs, 
       prior_generator_->grid_priors(sizes, first.scalar_type(), first.device());
   std::vector<Detections> out;
   for (size_t i = 0; i < metas.size(); ++i) {
-    std::vector<torch::Tensor> cls, reg;
+    std::vector<torch::Tensor> cls, reg, factors;
     for (size_t l = 0; l < outputs.cls_scores.size(); ++l) {
       cls.push_back(outputs.cls_scores[l][i].detach());
       reg.push_back(outputs.bbox_preds[l][i].detach());
+      if (!outputs.score_factors.empty()) factors.push_back(outputs.score_factors[l][i].detach());
     }
-    out.push_back(get_bboxes_single(cls, reg, priors, metas[i], cfg, rescale));
+    out.push_back(get_bboxes_single(cls, reg, factors, priors, metas[i], cfg, rescale));
   }
   return out;
 }
 
 Detections AnchorHead::get_bboxes_single(const std::vector<torch::Tensor>& cls_scores,
                                          const std::vector<torch::Tensor>& bbox_preds,
+                                         const std::vector<torch::Tensor>& score_factors,
                                          const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
                                          const DenseTestConfig& cfg, bool rescale) {
   const ImageSize img_shape{meta.img_shape[0], meta.img_shape[1]};
-  std::vector<torch::Tensor> mlvl_bboxes, mlvl_scores, mlvl_labels;
+  std::vector<torch::Tensor> mlvl_bboxes, mlvl_scores, mlvl_labels, mlvl_factors;
   for (size_t l = 0; l < cls_scores.size(); ++l) {
     const torch::Tensor bbox_pred = bbox_preds[l].permute({1, 2, 0}).reshape({-1, 4});
     const torch::Tensor cls_score = cls_scores[l].permute({1, 2, 0}).reshape({-1, cls_out_channels_});
-    torch::Tensor scores = options_.use_sigmoid_cls
-                               ? cls_score.sigmoid()
-                               : cls_score.softmax(-1).index({Slice(), Slice(0, options_.num_classes)});
-    // filter_scores_and_topk: scores > score_thr, then the nms_pre best.
-    const torch::Tensor valid_mask = scores > cfg.score_thr;
-    scores = scores.masked_select(valid_mask);
-    const torch::Tensor valid_idxs = torch::nonzero(valid_mask);
-    const int64_t num_topk = python_slice_len(std::min(cfg.nms_pre, valid_idxs.size(0)), scores.size(0));
-    auto [sorted, idxs] = scores.sort(0, /*descending=*/true);
-    scores = sorted.narrow(0, 0, num_topk);
-    const torch::Tensor topk_idxs = valid_idxs.index_select(0, idxs.narrow(0, 0, num_topk));
-    const torch::Tensor keep_idxs = topk_idxs.select(1, 0);
-    const torch::Tensor labels = topk_idxs.select(1, 1);
-    const torch::Tensor bboxes = bbox_coder_->decode(priors[l].index_select(0, keep_idxs),
-                                                     bbox_pred.index_select(0, keep_idxs), img_shape);
-    mlvl_bboxes.push_back(bboxes);
-    mlvl_scores.push_back(scores);
-    mlvl_labels.push_back(labels);
+    const torch::Tensor scores = options_.use_sigmoid_cls
+                                     ? cls_score.sigmoid()
+                                     : cls_score.softmax(-1).index({Slice(), Slice(0, options_.num_classes)});
+    const LevelCandidates c = filter_scores_and_topk(scores, cfg.score_thr, cfg.nms_pre);
+    mlvl_bboxes.push_back(bbox_coder_->decode(priors[l].index_select(0, c.keep_idxs),
+                                              bbox_pred.index_select(0, c.keep_idxs), img_shape));
+    mlvl_scores.push_back(c.scores);
+    mlvl_labels.push_back(c.labels);
+    if (!score_factors.empty())
+      mlvl_factors.push_back(score_factors[l].permute({1, 2, 0}).reshape({-1}).sigmoid().index_select(0, c.keep_idxs));
   }
-  torch::Tensor bboxes = torch::cat(mlvl_bboxes);
-  if (rescale) {
-    const auto& sf = meta.scale_factor;
-    bboxes = bboxes / torch::tensor({sf[0], sf[1], sf[2], sf[3]}, bboxes.options());
-  }
-  const torch::Tensor scores = torch::cat(mlvl_scores);
-  const torch::Tensor labels = torch::cat(mlvl_labels);
-  if (bboxes.numel() == 0) return {torch::cat({bboxes, scores.unsqueeze(1)}, -1), labels};
-  ops::BatchedNmsResult r = ops::batched_nms(bboxes, scores, labels, cfg.nms.iou_threshold, cfg.nms.class_agnostic,
-                                             cfg.nms.split_thr);
-  const int64_t k = cfg.max_per_img >= 0 ? python_slice_len(cfg.max_per_img, r.dets.size(0)) : r.dets.size(0);
-  return {r.dets.narrow(0, 0, k), labels.index_select(0, r.keep.narrow(0, 0, k))};
+  return bbox_post_process(mlvl_bboxes, mlvl_scores, mlvl_labels, mlvl_factors, meta, cfg, rescale);
 }
 
 }  // namespace cppdet::models

@@ -9,6 +9,7 @@
 #include "cppdet/config/reader.h"
 #include "cppdet/models/common/layers.h"
 #include "cppdet/models/dense_heads/dense_head.h"
+#include "cppdet/models/dense_heads/dense_post_process.h"
 #include "cppdet/models/losses/loss.h"
 #include "cppdet/models/registries.h"
 #include "cppdet/models/task/assigner.h"
@@ -18,19 +19,6 @@
 #include "cppdet/models/task/prior_generator.h"
 
 namespace cppdet::models {
-
-// test_cfg of a dense head (test_cfg.rpn for an RPN, test_cfg for a one-stage detector).
-struct DenseTestConfig {
-  int64_t nms_pre = -1;        // per level, after sorting by score
-  double score_thr = 0.0;      // strict >, one-stage heads only
-  double min_bbox_size = 0.0;  // RPN: keep w > min_bbox_size and h > min_bbox_size (if >= 0)
-  NmsConfig nms;
-  int64_t max_per_img = -1;
-
-  // Also accepts mmdet's legacy RPN keys nms_thr (-> nms.iou_threshold), max_num
-  // (-> max_per_img) and nms_post (ignored), as mmdet 2.x does.
-  static DenseTestConfig from_config(const config::Value& cfg, const std::string& path);
-};
 
 // train_cfg of an anchor head (train_cfg.rpn for an RPN, train_cfg for a one-stage detector):
 // assigner, sampler (absent or PseudoSampler: "not sampling", losses averaged over the
@@ -47,6 +35,15 @@ struct AnchorTrainConfig {
   static AnchorTrainConfig from_config(const config::Value& cfg, const std::string& path,
                                        const std::string& loss_cls_type);
 };
+
+// AnchorHead's default anchor_generator: scales [8, 16, 32], ratios [0.5, 1, 2], strides
+// [4, 8, 16, 32, 64].
+config::Value anchor_head_default_generator();
+
+// Anchors usable for training (mmdet's anchor_inside_flags): valid [A] for the image's
+// pad_shape and, with allowed_border >= 0, inside img_shape enlarged by the border.
+torch::Tensor anchor_inside_flags(const torch::Tensor& anchors, const torch::Tensor& valid, const ImageMeta& meta,
+                                  double allowed_border);
 
 // Config keys every anchor head shares; loss / train settings are kept for training.
 struct AnchorHeadOptions {
@@ -98,9 +95,12 @@ class AnchorHead : public DenseHead {
   const AnchorHeadOptions& options() const { return options_; }
 
  protected:
-  // One image's post-processing; per level cls_scores [A*C, H, W], bbox_preds [A*4, H, W].
+  // One image's post-processing (mmdet's _get_bboxes_single); per level cls_scores
+  // [A*C, H, W], bbox_preds [A*4, H, W] and, for heads with a score factor (centerness),
+  // score_factors [A, H, W] (empty vector otherwise).
   virtual Detections get_bboxes_single(const std::vector<torch::Tensor>& cls_scores,
                                        const std::vector<torch::Tensor>& bbox_preds,
+                                       const std::vector<torch::Tensor>& score_factors,
                                        const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
                                        const DenseTestConfig& cfg, bool rescale);
   const DenseTestConfig& test_cfg() const;
@@ -120,8 +120,5 @@ class AnchorHead : public DenseHead {
   int64_t cls_out_channels_ = 1;
   int64_t num_base_priors_ = 1;
 };
-
-// Python's `x[:k]` length for a sequence of n items.
-int64_t python_slice_len(int64_t k, int64_t n);
 
 }  // namespace cppdet::models

@@ -23,16 +23,6 @@ config::Value default_loss(const char* type, double beta = 0) {
   return d;
 }
 
-// Anchors usable for training: valid for the image's pad_shape and, with allowed_border >= 0,
-// inside img_shape enlarged by the border.
-torch::Tensor anchor_inside_flags(const torch::Tensor& anchors, const torch::Tensor& valid, const ImageMeta& meta,
-                                  double allowed_border) {
-  if (allowed_border < 0) return valid;
-  const double h = static_cast<double>(meta.img_shape[0]), w = static_cast<double>(meta.img_shape[1]);
-  return valid & (anchors.select(1, 0) >= -allowed_border) & (anchors.select(1, 1) >= -allowed_border) &
-         (anchors.select(1, 2) < w + allowed_border) & (anchors.select(1, 3) < h + allowed_border);
-}
-
 // Per image training targets over all anchors (levels concatenated).
 struct ImageTargets {
   torch::Tensor labels;         // [A] int64, num_classes = background
@@ -43,6 +33,14 @@ struct ImageTargets {
 };
 
 }  // namespace
+
+torch::Tensor anchor_inside_flags(const torch::Tensor& anchors, const torch::Tensor& valid, const ImageMeta& meta,
+                                  double allowed_border) {
+  if (allowed_border < 0) return valid;
+  const double h = static_cast<double>(meta.img_shape[0]), w = static_cast<double>(meta.img_shape[1]);
+  return valid & (anchors.select(1, 0) >= -allowed_border) & (anchors.select(1, 1) >= -allowed_border) &
+         (anchors.select(1, 2) < w + allowed_border) & (anchors.select(1, 3) < h + allowed_border);
+}
 
 AnchorTrainConfig AnchorTrainConfig::from_config(const config::Value& cfg, const std::string& path,
                                                  const std::string& loss_cls_type) {

@@ -1,5 +1,5 @@
 #pragma once
-// Interface of dense (anchor-based, per-location) heads: RPNHead, RetinaHead.
+// Interface of dense (per-location) heads: RPNHead, RetinaHead, FCOSHead, ATSSHead, GFLHead.
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
@@ -13,8 +13,10 @@
 namespace cppdet::models {
 
 struct DenseHeadOutputs {
-  std::vector<torch::Tensor> cls_scores;  // per level [N, A * cls_out_channels, H, W]
-  std::vector<torch::Tensor> bbox_preds;  // per level [N, A * 4, H, W]
+  std::vector<torch::Tensor> cls_scores;     // per level [N, A * cls_out_channels, H, W]
+  std::vector<torch::Tensor> bbox_preds;     // per level [N, A * 4, H, W] (GFL: A * 4 * (reg_max + 1))
+  std::vector<torch::Tensor> score_factors;  // per level [N, A, H, W] logits multiplied into the
+                                             // scores at test time (FCOS / ATSS centerness); empty if none
 };
 
 class DenseHead : public torch::nn::Module {

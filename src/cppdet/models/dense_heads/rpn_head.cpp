@@ -71,6 +71,7 @@ std::vector<torch::Tensor> RPNHead::proposals(const DenseHeadOutputs& outputs, c
 
 Detections RPNHead::get_bboxes_single(const std::vector<torch::Tensor>& cls_scores,
                                       const std::vector<torch::Tensor>& bbox_preds,
+                                      const std::vector<torch::Tensor>& /*score_factors*/,
                                       const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
                                       const DenseTestConfig& cfg, bool rescale) {
   std::vector<torch::Tensor> mlvl_scores, mlvl_deltas, mlvl_anchors, level_ids;
@@ -108,7 +109,7 @@ Detections RPNHead::get_bboxes_single(const std::vector<torch::Tensor>& cls_scor
   }
   if (proposals.numel() == 0) return {proposals.new_zeros({0, 5}), torch::zeros({0}, ids.options())};
   ops::BatchedNmsResult r = ops::batched_nms(proposals, scores, ids, cfg.nms.iou_threshold, cfg.nms.class_agnostic,
-                                             cfg.nms.split_thr);
+                                             cfg.nms.split_thr, cfg.nms.soft);
   const int64_t k = cfg.max_per_img >= 0 ? python_slice_len(cfg.max_per_img, r.dets.size(0)) : r.dets.size(0);
   torch::Tensor dets = r.dets.narrow(0, 0, k);
   if (rescale) {

@@ -34,7 +34,7 @@ class RPNHead : public AnchorHead {
   bool uses_gt_labels() const override { return false; }
 
   Detections get_bboxes_single(const std::vector<torch::Tensor>& cls_scores, const std::vector<torch::Tensor>& bbox_preds,
-                               const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
+                               const std::vector<torch::Tensor>& score_factors, const std::vector<torch::Tensor>& priors, const ImageMeta& meta,
                                const DenseTestConfig& cfg, bool rescale) override;
 
  private:

@@ -42,6 +42,7 @@ std::vector<DetResult> SingleStageDetector::simple_test(const torch::Tensor& img
     for (size_t i = 0; i < out.cls_scores.size(); ++i) {
       trace->record("bbox_head.cls_score." + std::to_string(i), out.cls_scores[i]);
       trace->record("bbox_head.bbox_pred." + std::to_string(i), out.bbox_preds[i]);
+      if (!out.score_factors.empty()) trace->record("bbox_head.score_factor." + std::to_string(i), out.score_factors[i]);
     }
   }
   const std::vector<Detections> dets = bbox_head_->get_bboxes(out, metas, rescale);

@@ -1,5 +1,5 @@
 #pragma once
-// mmdet 2.x SingleStageDetector (RetinaNet): backbone -> neck -> bbox_head, whose test-time
+// mmdet 2.x SingleStageDetector (RetinaNet, FCOS, ATSS, GFL): backbone -> neck -> bbox_head, whose test-time
 // post-processing uses the whole model.test_cfg. Children: backbone, neck, bbox_head.
 #include <memory>
 #include <string>
@@ -16,7 +16,7 @@ class SingleStageDetector : public Detector {
   SingleStageDetector(const config::Value& cfg, const std::string& path, const std::string& type_name);
 
   // mmdet's SingleStageDetector.forward_train: features -> bbox_head losses with the whole
-  // train_cfg (assigner, sampler, allowed_border, pos_weight): loss_cls, loss_bbox.
+  // train_cfg (loss_cls, loss_bbox, and the head's own terms: loss_centerness, loss_dfl).
   LossTerms forward_train(const DetBatch& batch) override;
   std::vector<DetResult> simple_test(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
                                      bool rescale = true, DebugTrace* trace = nullptr) override;

@@ -55,8 +55,9 @@ void init_weights(torch::nn::Module& model, const config::Value& model_cfg) {
       } else if (starts_with(name, "rpn_head.") || starts_with(name, "bbox_head.")) {
         torch::nn::init::normal_(conv->weight, 0, 0.01);
         zero_bias(conv->bias);
-        if (ends_with(name, "retina_cls") && conv->bias.defined())
-          torch::nn::init::constant_(conv->bias, -std::log((1 - 0.01) / 0.01));
+        const bool cls_logits = ends_with(name, "retina_cls") || ends_with(name, "conv_cls") ||
+                                ends_with(name, "atss_cls") || ends_with(name, "gfl_cls");
+        if (cls_logits && conv->bias.defined()) torch::nn::init::constant_(conv->bias, -std::log((1 - 0.01) / 0.01));
       }
     } else if (auto* deconv = m.as<torch::nn::ConvTranspose2d>()) {
       if (starts_with(name, "roi_head.mask_head.")) kaiming_fan_out(deconv->weight, deconv->bias);
@@ -77,6 +78,9 @@ void init_weights(torch::nn::Module& model, const config::Value& model_cfg) {
       zero_bias(gn->bias);
     }
   }
+
+  for (const auto& item : modules)
+    if (auto* own = dynamic_cast<InitsOwnWeights*>(item.value().get())) own->init_own_weights();
 
   // The last norm of each residual block starts at 0 (Bottleneck: bn3, BasicBlock: bn2).
   if (!zero_init_residual(model_cfg)) return;

@@ -101,12 +101,20 @@ std::vector<torch::Tensor> FPN::top_down(std::vector<torch::Tensor> laterals) co
 }
 
 std::vector<torch::Tensor> FPN::forward(const std::vector<torch::Tensor>& inputs) {
+  return output_levels(inputs, top_down(lateral_levels(inputs)));
+}
+
+std::vector<torch::Tensor> FPN::lateral_levels(const std::vector<torch::Tensor>& inputs) {
   TORCH_CHECK(inputs.size() == options_.in_channels.size(), "FPN: expected ", options_.in_channels.size(),
               " inputs, got ", inputs.size());
   std::vector<torch::Tensor> laterals;
   for (size_t i = 0; i < lateral_convs->size(); ++i)
     laterals.push_back(lateral_convs[i]->as<ConvModuleImpl>()->forward(inputs[i + options_.start_level]));
-  laterals = top_down(std::move(laterals));
+  return laterals;
+}
+
+std::vector<torch::Tensor> FPN::output_levels(const std::vector<torch::Tensor>& inputs,
+                                              const std::vector<torch::Tensor>& laterals) {
   const int64_t used = static_cast<int64_t>(laterals.size());
   std::vector<torch::Tensor> outs;
   for (int64_t i = 0; i < used; ++i) outs.push_back(fpn_convs[i]->as<ConvModuleImpl>()->forward(laterals[i]));

@@ -39,8 +39,15 @@ class FPN : public Neck {
   const FPNOptions& options() const { return options_; }
 
  protected:
-  // The top-down pathway: laterals[i-1] += upsample(laterals[i]) (available to subclasses).
+  // forward() = output_levels(inputs, top_down(lateral_levels(inputs))), in steps that a
+  // subclass can change (e.g. the AugFPN plugin adds to the top lateral before top_down).
+  // The 1x1 lateral convs on inputs[start_level .. backbone_end_level_ - 1].
+  std::vector<torch::Tensor> lateral_levels(const std::vector<torch::Tensor>& inputs);
+  // The top-down pathway: laterals[i-1] += upsample(laterals[i]).
   std::vector<torch::Tensor> top_down(std::vector<torch::Tensor> laterals) const;
+  // The 3x3 output convs on the merged laterals, then the extra levels up to num_outs.
+  std::vector<torch::Tensor> output_levels(const std::vector<torch::Tensor>& inputs,
+                                           const std::vector<torch::Tensor>& laterals);
   torch::Tensor upsample_to(const torch::Tensor& x, const torch::Tensor& like) const;
 
   FPNOptions options_;

@@ -6,38 +6,11 @@
 #include "cppdet/core/error.h"
 
 namespace cppdet::models {
-namespace {
-
-// mmcv's _pair: a number or an (a, b) sequence.
-std::pair<double, double> read_pair(const config::Value& v, const std::string& path) {
-  if (v.is_number()) return {v.as_number(), v.as_number()};
-  if (v.is_sequence() && v.as_sequence().size() == 2 && v.as_sequence()[0].is_number() &&
-      v.as_sequence()[1].is_number())
-    return {v.as_sequence()[0].as_number(), v.as_sequence()[1].as_number()};
-  throw ConfigError(path + ": expected a number or a pair of numbers, got " + v.brief());
-}
-
-std::vector<std::pair<double, double>> read_pairs(const config::Value& v, const std::string& path) {
-  if (!v.is_sequence()) throw ConfigError(path + ": expected a list, got " + v.type_name() + " " + v.brief());
-  std::vector<std::pair<double, double>> out;
-  for (size_t i = 0; i < v.as_sequence().size(); ++i)
-    out.push_back(read_pair(v.as_sequence()[i], path + "[" + std::to_string(i) + "]"));
-  return out;
-}
-
-// The (x, y) meshgrid mmdet uses: x varies fastest.
-std::pair<torch::Tensor, torch::Tensor> meshgrid(const torch::Tensor& x, const torch::Tensor& y) {
-  torch::Tensor xx = x.repeat({y.size(0)});
-  torch::Tensor yy = y.view({-1, 1}).repeat({1, x.size(0)}).view({-1});
-  return {xx, yy};
-}
-
-}  // namespace
 
 AnchorGeneratorOptions AnchorGeneratorOptions::from_config(const config::Value& cfg, const std::string& path) {
   config::ConfigReader r(cfg, path);
   AnchorGeneratorOptions o;
-  o.strides = read_pairs(r.get("strides"), r.path_of("strides"));
+  o.strides = read_number_pairs(r.get("strides"), r.path_of("strides"));
   o.ratios = r.get_numbers("ratios");
   if (const config::Value* v = r.get_optional("scales")) {
     (void)v;
@@ -56,7 +29,7 @@ AnchorGeneratorOptions AnchorGeneratorOptions::from_config(const config::Value& 
     throw ConfigError(path + ": give either 'scales' or both 'octave_base_scale' and 'scales_per_octave'");
   if (r.get_optional("base_sizes")) o.base_sizes = r.get_numbers("base_sizes");
   o.scale_major = r.get_bool("scale_major", true);
-  if (const config::Value* v = r.get_optional("centers")) o.centers = read_pairs(*v, r.path_of("centers"));
+  if (const config::Value* v = r.get_optional("centers")) o.centers = read_number_pairs(*v, r.path_of("centers"));
   o.center_offset = r.get_number("center_offset", 0.0);
   r.finish();
   if (!o.base_sizes.empty() && o.base_sizes.size() != o.strides.size())
@@ -118,7 +91,7 @@ std::vector<torch::Tensor> AnchorGenerator::grid_priors(const std::vector<FeatSi
     const torch::Tensor base = base_anchors_[i].to(device).to(dtype);
     const torch::Tensor shift_x = torch::arange(0, feat_w, torch::TensorOptions().device(device)).to(dtype) * stride_w;
     const torch::Tensor shift_y = torch::arange(0, feat_h, torch::TensorOptions().device(device)).to(dtype) * stride_h;
-    const auto [xx, yy] = meshgrid(shift_x, shift_y);
+    const auto [xx, yy] = prior_meshgrid(shift_x, shift_y);
     const torch::Tensor shifts = torch::stack({xx, yy, xx, yy}, -1);
     out.push_back((base.unsqueeze(0) + shifts.unsqueeze(1)).view({-1, 4}));
   }
@@ -129,20 +102,8 @@ std::vector<torch::Tensor> AnchorGenerator::valid_flags(const std::vector<FeatSi
                                                         FeatSize pad_shape, torch::Device device) const {
   std::vector<torch::Tensor> out;
   const std::vector<int64_t> num_base = num_base_priors();
-  for (size_t i = 0; i < featmap_sizes.size(); ++i) {
-    const auto [feat_h, feat_w] = featmap_sizes[i];
-    const auto [stride_w, stride_h] = options_.strides[i];
-    const int64_t valid_h = std::min(static_cast<int64_t>(std::ceil(pad_shape.first / stride_h)), feat_h);
-    const int64_t valid_w = std::min(static_cast<int64_t>(std::ceil(pad_shape.second / stride_w)), feat_w);
-    auto opts = torch::TensorOptions().dtype(torch::kBool).device(device);
-    torch::Tensor valid_x = torch::zeros({feat_w}, opts);
-    torch::Tensor valid_y = torch::zeros({feat_h}, opts);
-    valid_x.narrow(0, 0, valid_w).fill_(true);
-    valid_y.narrow(0, 0, valid_h).fill_(true);
-    const auto [vx, vy] = meshgrid(valid_x, valid_y);
-    torch::Tensor valid = vx & vy;
-    out.push_back(valid.unsqueeze(1).expand({valid.size(0), num_base[i]}).contiguous().view({-1}));
-  }
+  for (size_t i = 0; i < featmap_sizes.size(); ++i)
+    out.push_back(grid_valid_flags(featmap_sizes[i], options_.strides[i], pad_shape, num_base[i], device));
   return out;
 }
 
