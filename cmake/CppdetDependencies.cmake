@@ -1,6 +1,12 @@
 # Every dependency comes from a Debian 12 package (scripts/setup.sh installs them).
 find_package(Threads REQUIRED)
 find_package(Torch REQUIRED)            # Debian libtorch-dev (CPU) or a CUDA LibTorch 2.x via CMAKE_PREFIX_PATH
+# c10d's ProcessGroupGloo header (distributed training) includes Gloo's headers: Debian's
+# libgloo-dev, the same Gloo that libtorch_cpu links (libgloo0).
+find_path(CPPDET_GLOO_INCLUDE_DIR gloo/algorithm.h)
+if(NOT CPPDET_GLOO_INCLUDE_DIR)
+  message(FATAL_ERROR "Gloo headers (gloo/algorithm.h) not found: install libgloo-dev (scripts/setup.sh)")
+endif()
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs videoio highgui)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(yaml-cpp REQUIRED)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  libtorch-dev libopenblas0-pthread libgoogle-perftools-dev
+  libtorch-dev libgloo-dev libopenblas0-pthread libgoogle-perftools-dev
   libopencv-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libzip-dev libtinyxml2-dev
   libcpp-httplib-dev

@@ -1,17 +1,22 @@
 // `cppdet test CONFIG CHECKPOINT [--out R.json] [--eval bbox segm] [--format-only] [--show-dir D]
-// [--fuse-conv-bn]`:
+// [--fuse-conv-bn] [--launcher none|pytorch|slurm]`:
 // MMDetection's tools/test.py — the model over every image of data.test (test mode, one image
 // at a time, the config's test pipeline), a progress bar, then the results written,
-// formatted or evaluated by the dataset.
+// formatted or evaluated by the dataset. Distributed (multi_gpu_test): each rank tests its
+// share of the images, the results are gathered on rank 0 in dataset order, and rank 0
+// alone writes, formats or evaluates them.
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "command.h"
 #include "cppdet/apis/inference.h"
 #include "cppdet/apis/show_result.h"
+#include "cppdet/apis/test.h"
 #include "cppdet/core/error.h"
 #include "cppdet/core/progress_bar.h"
 #include "cppdet/data/datasets/build_dataset.h"
@@ -19,6 +24,7 @@
 #include "cppdet/models/common/fuse_conv_bn.h"
 #include "cppdet/models/detector.h"
 #include "dataset_eval.h"
+#include "launch.h"
 
 namespace cppdet::tools {
 namespace {
@@ -29,6 +35,9 @@ struct TestOptions {
   bool fuse_conv_bn = false;
   std::vector<std::string> cfg_options;
   ResultActions actions;
+  LaunchOptions launch;
+  bool gpu_collect = false;  // accepted for mmdet's command lines: results always go through the group
+  std::string tmpdir;
 };
 
 const config::Value& test_dataset_config(const config::Value& cfg) {
@@ -61,14 +70,21 @@ void run_test(const TestOptions& o) {
   if (!std::filesystem::is_regular_file(o.checkpoint, ec)) throw UserError("checkpoint file not found: " + o.checkpoint);
   configure_threads();
   const config::Value cfg = load_config_and_plugins(o.config, o.cfg_options);
+  const Launched launched = launch(o.launch, cfg, o.device);
+  distributed::ProcessGroup* group = launched.group.get();
   std::shared_ptr<data::DetectionDataset> dataset = data::build_dataset(test_dataset_config(cfg), true, "data.test");
-  apis::InferenceModel model = apis::init_detector(cfg, o.checkpoint, o.device);
+  apis::InferenceModel model = apis::init_detector(cfg, o.checkpoint, launched.device);
   if (o.fuse_conv_bn) models::fuse_conv_bn(*model.detector);
 
-  std::vector<data::ImageDetections> results;
-  results.reserve(dataset->size());
-  ProgressBar progress(dataset->size());
-  for (size_t i = 0; i < dataset->size(); ++i) {
+  const std::vector<size_t> mine = apis::test_indices(dataset->size(), group);
+  const bool master = !group || group->is_master();
+  const size_t world = group ? static_cast<size_t>(group->world_size()) : 1;
+  std::vector<data::ImageDetections> part;
+  part.reserve(mine.size());
+  // mmdet's multi_gpu_test: rank 0's bar counts every rank's images (world size per step).
+  std::optional<ProgressBar> progress;
+  if (master) progress.emplace(dataset->size());
+  for (size_t i : mine) {
     DetResult result = run_one(model, *dataset, i);
     if (!o.show_dir.empty()) {
       const data::ImageInfo& info = dataset->image_info(i);
@@ -80,11 +96,12 @@ void run_test(const TestOptions& o) {
       show.out_file = (std::filesystem::path(o.show_dir) / info.filename).string();
       apis::show_result(model, image, result, show);
     }
-    results.push_back(data::encode_detections(result));
-    progress.update();
+    part.push_back(data::encode_detections(result));
+    if (progress) progress->update(std::min(world, dataset->size() - progress->completed()));
   }
-  progress.finish();
-  handle_results(cfg, *dataset, results, actions);
+  if (progress) progress->finish();
+  const std::vector<data::ImageDetections> results = apis::collect_results(std::move(part), dataset->size(), group);
+  if (master) handle_results(cfg, *dataset, results, actions);
 }
 
 }  // namespace
@@ -110,6 +127,10 @@ void register_test(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_flag("--fuse-conv-bn", o->fuse_conv_bn, "fold each BatchNorm into the convolution before it (faster)");
   add_cfg_options(*cmd, o->cfg_options);
+  add_launch_options(*cmd, o->launch);
+  cmd->add_flag("--gpu-collect", o->gpu_collect, "accepted for mmdet's command lines (results are always gathered "
+                                                  "through the process group)");
+  cmd->add_option("--tmpdir", o->tmpdir, "accepted for mmdet's command lines (unused, see --gpu-collect)");
   cmd->callback([o] {
     o->actions.config_path = o->config;
     run_test(*o);

@@ -1,9 +1,11 @@
 // `cppdet train CONFIG [--work-dir D] [--resume-from CKPT] [--auto-resume] [--load-from CKPT]
-// [--no-validate] [--seed N] [--deterministic] [--cfg-options ...] [--device cpu|cuda:N]
-// [--auto-scale-lr]`: mmdet's tools/train.py. Builds the model (from-scratch initialisation),
-// the training dataset (data.train) and, unless --no-validate, an evaluation of data.val run
-// by the EvalHook, then trains with engine::train_detector. Work dir: --work-dir, else the
-// config's work_dir, else work_dirs/<config stem>.
+// [--no-validate] [--seed N] [--diff-seed] [--deterministic] [--cfg-options ...]
+// [--device cpu|cuda:N] [--auto-scale-lr] [--launcher none|pytorch|slurm]`: mmdet's
+// tools/train.py. Joins the launcher's process group, builds the model (from-scratch
+// initialisation), the training dataset (data.train) and, unless --no-validate, an
+// evaluation of data.val run by the EvalHook, then trains with engine::train_detector. Work
+// dir: --work-dir, else the config's work_dir, else work_dirs/<config stem>. Distributed, the
+// seed is rank 0's (plus the rank with --diff-seed).
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -14,12 +16,14 @@
 
 #include "command.h"
 #include "cppdet/apis/device.h"
+#include "cppdet/apis/test.h"
 #include "cppdet/config/config_file.h"
 #include "cppdet/core/error.h"
 #include "cppdet/data/datasets/build_dataset.h"
 #include "cppdet/data/loader/collate.h"
 #include "cppdet/engine/train.h"
 #include "cppdet/io/checkpoint.h"
+#include "launch.h"
 #include "train_common.h"
 
 namespace cppdet::tools {
@@ -28,23 +32,27 @@ namespace {
 namespace fs = std::filesystem;
 
 // The EvalHook's evaluation: inference over data.val one image at a time (mmdet's
-// single_gpu_test with rescale), then the dataset's evaluate with the hook's kwargs.
+// single_gpu_test with rescale; multi_gpu_test over this rank's share, the results gathered
+// on rank 0), then the dataset's evaluate with the hook's kwargs.
 engine::EvalFn make_evaluation(std::shared_ptr<models::Detector> model, std::shared_ptr<data::DetectionDataset> val,
-                               torch::Device device) {
-  return [model, val, device](const config::Dict& kwargs) {
+                               torch::Device device, std::shared_ptr<distributed::ProcessGroup> group) {
+  return [model, val, device, group](const config::Dict& kwargs) {
     const data::EvalOptions options = data::eval_options_from_dict(kwargs, "evaluation");
-    std::vector<data::ImageDetections> results;
-    results.reserve(val->size());
-    for (size_t i = 0; i < val->size(); ++i) {
+    const std::vector<size_t> mine = apis::test_indices(val->size(), group.get());
+    std::vector<data::ImageDetections> part;
+    part.reserve(mine.size());
+    for (size_t i : mine) {
       std::vector<data::Sample> samples{val->get(i, 0)};
       const DetBatch batch = data::collate(std::move(samples));
       const std::vector<DetResult> out = model->simple_test(batch.img.to(device), batch.metas, /*rescale=*/true);
-      results.push_back(data::encode_detections(out.at(0)));
+      part.push_back(data::encode_detections(out.at(0)));
     }
-    std::ostringstream log;
+    const std::vector<data::ImageDetections> results = apis::collect_results(std::move(part), val->size(), group.get());
     engine::EvalResults er;
+    er.num_iters = static_cast<int64_t>(mine.size());
+    if (group && !group->is_master()) return er;
+    std::ostringstream log;
     er.metrics = val->evaluate(results, options, &log);
-    er.num_iters = static_cast<int64_t>(val->size());
     std::cout << log.str() << std::flush;
     return er;
   };
@@ -68,9 +76,10 @@ std::optional<int64_t> seed_of_resumed_run(const config::Value& cfg, bool auto_r
 void register_train(CLI::App& app) {
   struct Options {
     std::string config, work_dir, resume_from, load_from, device = "cpu";
-    bool auto_resume = false, no_validate = false, deterministic = false, auto_scale_lr = false;
+    bool auto_resume = false, no_validate = false, deterministic = false, auto_scale_lr = false, diff_seed = false;
     std::optional<int64_t> seed;
     std::vector<std::string> cfg_options;
+    LaunchOptions launch;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("train", "train a detector (mmdet tools/train.py)");
@@ -81,15 +90,19 @@ void register_train(CLI::App& app) {
   cmd->add_option("--load-from", o->load_from, "start from these weights (fine-tuning; mismatched tensors skipped)");
   cmd->add_flag("--no-validate", o->no_validate, "do not evaluate on data.val during training");
   cmd->add_option("--seed", o->seed, "random seed (default: the resumed checkpoint's, else a random one; logged)");
+  cmd->add_flag("--diff-seed", o->diff_seed, "distributed: seed each rank with seed + rank");
   cmd->add_flag("--deterministic", o->deterministic, "deterministic cuDNN kernels");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_flag("--auto-scale-lr", o->auto_scale_lr,
                 "scale optimizer.lr by samples_per_gpu / auto_scale_lr.base_batch_size");
   add_cfg_options(*cmd, o->cfg_options);
+  add_launch_options(*cmd, o->launch);
   cmd->callback([o] {
     configure_threads();
-    const std::string device = apis::check_device(o->device);
     config::Value cfg = load_config_and_plugins(o->config, o->cfg_options);
+    const Launched launched = launch(o->launch, cfg, apis::check_device(o->device));
+    const std::string& device = launched.device;
+    const std::shared_ptr<distributed::ProcessGroup>& group = launched.group;
     const fs::path config_path(o->config);
     std::string work_dir = o->work_dir;
     if (work_dir.empty())
@@ -100,9 +113,15 @@ void register_train(CLI::App& app) {
     if (!o->load_from.empty()) cfg.as_dict().set("load_from", o->load_from);
     // Without --seed a resumed run keeps the seed of the run it continues (so the data order
     // and the random transforms continue as if uninterrupted); a fresh run draws one.
-    std::optional<int64_t> seed_opt = o->seed;
-    if (!seed_opt) seed_opt = seed_of_resumed_run(cfg, o->auto_resume, work_dir);
-    const int64_t seed = seed_opt ? *seed_opt : static_cast<int64_t>(std::random_device{}() & 0x7fffffff);
+    // Distributed: rank 0 decides (mmdet's init_random_seed broadcasts rank 0's).
+    int64_t seed = 0;
+    if (!group || group->is_master()) {
+      std::optional<int64_t> seed_opt = o->seed;
+      if (!seed_opt) seed_opt = seed_of_resumed_run(cfg, o->auto_resume, work_dir);
+      seed = seed_opt ? *seed_opt : static_cast<int64_t>(std::random_device{}() & 0x7fffffff);
+    }
+    if (group) seed = std::stoll(group->broadcast_string(std::to_string(seed)));
+    if (group && o->diff_seed) seed += group->rank();
 
     std::shared_ptr<models::Detector> model = build_model_for_training(cfg, seed, device);
     const data::TrainDataset train_set = data::build_train_dataset(data_split(cfg, "train"), "data.train");
@@ -120,7 +139,7 @@ void register_train(CLI::App& app) {
     in.classes = train_set.classes;
     if (!o->no_validate) {
       auto val_set = data::build_dataset(data_split(cfg, "val"), /*test_mode=*/true, "data.val");
-      in.evaluate = make_evaluation(model, val_set, dev);
+      in.evaluate = make_evaluation(model, val_set, dev, group);
     }
 
     engine::TrainOptions opt;
@@ -134,6 +153,7 @@ void register_train(CLI::App& app) {
     opt.auto_scale_lr = o->auto_scale_lr;
     opt.config_text = config::dump_python(cfg);
     opt.config_name = config_path.filename().string();
+    opt.group = group;
     const engine::RunStatus status = engine::train_detector(cfg, in, opt);
     if (status == engine::RunStatus::Interrupted)
       throw UserError("training interrupted; resume with --resume-from " + (fs::path(work_dir) / "interrupted.pth").string() +

@@ -30,6 +30,9 @@ CommandResult run_command(const std::string& command_line);
 CommandResult run_cppdet(const std::string& args);
 // The whole content of a file ("" when it cannot be read).
 std::string read_text(const std::string& path);
+// A TCP port of 127.0.0.1 that the kernel just handed out as free (bound to port 0 and
+// released), for tests that start a distributed run.
+int free_tcp_port();
 // Quotes a string for /bin/sh.
 std::string shell_quote(const std::string& s);
 

@@ -222,6 +222,13 @@ void Optimizer::zero_grad() {
 
 void Optimizer::step() { sgd_->step(); }
 
+std::vector<torch::Tensor> Optimizer::parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& group : sgd_->param_groups())
+    for (const auto& p : group.params()) out.push_back(p);
+  return out;
+}
+
 double Optimizer::clip_grad_norm(const GradClipOptions& clip) {
   std::vector<torch::Tensor> params;
   for (auto& group : sgd_->param_groups())

@@ -81,6 +81,9 @@ class Optimizer {
   const std::vector<std::vector<std::string>>& group_names() const { return group_names_; }
   double group_weight_decay(size_t group) const;
 
+  // Every parameter of every group, in order.
+  std::vector<torch::Tensor> parameters() const;
+
   // Zeroes existing gradients in place (torch 1.x Python's zero_grad(set_to_none=False)).
   void zero_grad();
   void step();

@@ -28,6 +28,7 @@ void RunLogger::attach_file(const std::string& path) {
 }
 
 void RunLogger::write(const char* level, const std::string& message) {
+  if (errors_only_ && std::string(level) != "ERROR") return;
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;

@@ -1,7 +1,8 @@
 #pragma once
 // The training log: lines "2024-05-01 12:00:00,123 - cppdet - INFO - <message>" (mmcv's
 // format with logger name cppdet) to stdout and, once a file is attached, to
-// <work_dir>/<timestamp>.log. Each line is flushed as it is written.
+// <work_dir>/<timestamp>.log. Each line is flushed as it is written. The ranks other than 0
+// of a distributed run log errors only (mmdet's get_root_logger).
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -10,7 +11,8 @@ namespace cppdet::engine {
 
 class RunLogger {
  public:
-  explicit RunLogger(bool to_stdout = true) : to_stdout_(to_stdout) {}
+  explicit RunLogger(bool to_stdout = true, bool errors_only = false)
+      : to_stdout_(to_stdout), errors_only_(errors_only) {}
 
   // Appends to `path` from now on (created if missing).
   void attach_file(const std::string& path);
@@ -24,6 +26,7 @@ class RunLogger {
   void write(const char* level, const std::string& message);
 
   bool to_stdout_;
+  bool errors_only_;
   std::string path_;
   std::ofstream file_;
   std::mutex mutex_;

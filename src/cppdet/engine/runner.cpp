@@ -150,11 +150,27 @@ std::string Runner::position_text() const {
 
 void Runner::run_iter(const DetBatch& batch) {
   outputs_ = parse_losses(forward_train_(batch), batch.img.defined() ? batch.img.size(0) : 0);
+  if (options_.group) reduce_log_vars(outputs_, *options_.group);
   check_finite(outputs_, position_text());
   for (const auto& [name, value] : outputs_.log_vars) log_buffer_.update(name, value, outputs_.num_samples);
 }
 
-bool Runner::interrupt_requested() const { return g_interrupted.load(); }
+bool Runner::interrupt_requested() const {
+  const bool here = g_interrupted.load();
+  if (!options_.group) return here;
+  torch::Tensor any = torch::tensor({here ? 1 : 0}, torch::TensorOptions().dtype(torch::kInt).device(options_.group->device()));
+  options_.group->all_reduce(any, distributed::ReduceOp::Max);
+  return any.item<int>() != 0;
+}
+
+void Runner::backward(const torch::Tensor& loss) {
+  loss.backward();
+  if (data_parallel_) data_parallel_->finish_backward();
+}
+
+void Runner::barrier() {
+  if (options_.group) options_.group->barrier();
+}
 
 RunStatus Runner::run(const data::DataLoader& loader) {
   epoch_len_ = static_cast<int64_t>(loader.size());
@@ -163,7 +179,9 @@ RunStatus Runner::run(const data::DataLoader& loader) {
   std::error_code ec;
   fs::create_directories(options_.work_dir, ec);
   if (ec) throw FileFormatError(options_.work_dir + ": cannot create the work dir: " + ec.message());
-  remove_stale_temporaries(options_.work_dir, *logger_);
+  if (is_master()) remove_stale_temporaries(options_.work_dir, *logger_);
+  if (options_.group && options_.group->world_size() > 1)
+    data_parallel_ = std::make_unique<distributed::DistributedDataParallel>(*model_, *options_.group, options_.data_parallel);
 
   logger_->info("Start running, host: " + host_info() + ", work_dir: " + fs::absolute(options_.work_dir).string());
   std::string table = "Hooks will be executed in the following order:";
@@ -239,6 +257,10 @@ RunStatus Runner::run(const data::DataLoader& loader) {
 }
 
 void Runner::save_interrupted(int64_t inner) {
+  if (!is_master()) {
+    barrier();
+    return;
+  }
   config::Dict extra;
   extra.set("cppdet_version", kVersion);
   extra.set("CLASSES", string_tuple(options_.classes));
@@ -256,6 +278,7 @@ void Runner::save_interrupted(int64_t inner) {
   ckpt.optimizer = optimizer_->state_dict();
   io::write_checkpoint(path, ckpt);
   update_latest_link(options_.work_dir, "interrupted.pth");
+  barrier();
   logger_->info("Interrupted at " + (options_.by_epoch ? "epoch " + std::to_string(epoch_ + 1) + ", " : std::string()) +
                 "iter " + std::to_string(iter_) + "; saved " + path +
                 " (latest.pth points to it; continue with --auto-resume)");
@@ -263,6 +286,7 @@ void Runner::save_interrupted(int64_t inner) {
 
 void Runner::save_checkpoint(const std::string& out_dir, const std::string& filename, bool save_optimizer,
                              bool update_latest, const config::Dict& extra_meta) {
+  if (!is_master()) return;
   config::Dict meta = extra_meta;
   for (size_t i = 0; i < meta_.size(); ++i) meta.set(meta_.keys()[i], meta_.values()[i]);
   // Called from after_train_epoch / after_train_iter, before the counters advance.
@@ -298,6 +322,7 @@ void Runner::resume(const std::string& checkpoint_path) {
     config::Dict& ours = meta_.at("hook_msgs").as_dict();
     for (size_t i = 0; i < msgs->as_dict().size(); ++i) ours.set(msgs->as_dict().keys()[i], msgs->as_dict().values()[i]);
   }
+  if (const config::Value* fp16 = meta.find("fp16"); fp16 && fp16->is_dict()) meta_.set("fp16", *fp16);
   if (ckpt.has_optimizer) optimizer_->load_state_dict(ckpt.optimizer, checkpoint_path);
   logger_->info("resumed epoch " + std::to_string(epoch_) + ", iter " + std::to_string(iter_) +
                 (resume_inner_iter_ > 0 ? " (inside epoch " + std::to_string(epoch_ + 1) + " after batch " +

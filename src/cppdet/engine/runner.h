@@ -23,6 +23,12 @@
 // it, and run() returns RunStatus::Interrupted; resuming from it continues at the next batch
 // of the same epoch. A second Ctrl-C terminates at once. A non-finite loss throws
 // NonFiniteLossError before backward(), leaving every checkpoint as it was.
+//
+// Distributed (options.group set, several ranks): each rank trains on its own batches; the
+// logged loss values are averaged over the ranks (reduce_log_vars), backward() averages
+// the gradients (distributed/data_parallel.h, set up when run() starts), only rank 0 writes
+// checkpoints and logs, and the ranks agree on Ctrl-C (an interrupt seen by any rank stops
+// all of them after the same iteration).
 #include <torch/nn/module.h>
 
 #include <cstdint>
@@ -33,6 +39,7 @@
 
 #include "cppdet/config/value.h"
 #include "cppdet/data/loader/data_loader.h"
+#include "cppdet/distributed/data_parallel.h"
 #include "cppdet/engine/hook.h"
 #include "cppdet/engine/log_buffer.h"
 #include "cppdet/engine/lr_schedule.h"
@@ -52,6 +59,8 @@ struct RunnerOptions {
   // The runner meta (train.py's dict(env_info, config, seed, exp_name)); hook_msgs is added.
   config::Dict meta;
   std::vector<std::string> classes;  // saved as meta.CLASSES
+  std::shared_ptr<distributed::ProcessGroup> group;  // null: one process
+  distributed::DataParallelOptions data_parallel;     // with a group of several ranks
 };
 
 class Runner {
@@ -72,9 +81,18 @@ class Runner {
 
   // Writes <out_dir>/<filename> ({meta, state_dict[, optimizer]}) atomically; with
   // `update_latest` repoints <out_dir>/latest.pth at it. `extra_meta` entries come first in
-  // meta (mmdet's checkpoint_config.meta).
+  // meta (mmdet's checkpoint_config.meta). Does nothing on ranks other than 0.
   void save_checkpoint(const std::string& out_dir, const std::string& filename, bool save_optimizer,
                        bool update_latest, const config::Dict& extra_meta = {});
+
+  // Backward of `loss`, then (distributed) the gradients averaged over the ranks.
+  void backward(const torch::Tensor& loss);
+  // Waits for every rank (no-op in one process).
+  void barrier();
+  // Rank 0, or the only process: the one that logs and writes checkpoints.
+  bool is_master() const { return !options_.group || options_.group->is_master(); }
+  // The process group of a distributed run, else null.
+  distributed::ProcessGroup* group() const { return options_.group.get(); }
 
   // --- state for hooks ---
   torch::nn::Module& model() { return *model_; }
@@ -101,6 +119,7 @@ class Runner {
   template <typename Fn>
   void call_hooks(Fn fn);
   void run_iter(const DetBatch& batch);
+  // Whether Ctrl-C was pressed (on any rank: a collective, so every rank calls it equally often).
   bool interrupt_requested() const;
   // Writes interrupted.pth: epoch_ completed epochs plus `inner` batches of the next one.
   void save_interrupted(int64_t inner);
@@ -111,6 +130,7 @@ class Runner {
   std::unique_ptr<Optimizer> optimizer_;
   std::shared_ptr<RunLogger> logger_;
   RunnerOptions options_;
+  std::unique_ptr<distributed::DistributedDataParallel> data_parallel_;
   std::vector<std::unique_ptr<Hook>> hooks_;
   LogBuffer log_buffer_;
   config::Dict meta_;

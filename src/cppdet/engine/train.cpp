@@ -8,8 +8,10 @@
 #include "cppdet/config/reader.h"
 #include "cppdet/core/atomic_file.h"
 #include "cppdet/core/error.h"
+#include "cppdet/data/samplers/distributed_sampler.h"
 #include "cppdet/data/samplers/group_sampler.h"
 #include "cppdet/engine/hooks/checkpoint_hook.h"
+#include "cppdet/engine/hooks/fp16_optimizer_hook.h"
 #include "cppdet/engine/hooks/iter_timer_hook.h"
 #include "cppdet/engine/hooks/lr_updater_hook.h"
 #include "cppdet/engine/hooks/optimizer_hook.h"
@@ -113,20 +115,28 @@ RunStatus train_detector(const config::Value& cfg, const TrainInputs& inputs, co
   if (!inputs.model || !inputs.forward_train || !inputs.train_dataset)
     throw std::invalid_argument("train_detector: model, forward_train and train_dataset are required");
 
+  distributed::ProcessGroup* group = options.group.get();
+  const bool master = !group || group->is_master();
+  const int64_t world_size = group ? group->world_size() : 1;
+  const int64_t rank = group ? group->rank() : 0;
   std::error_code ec;
   fs::create_directories(options.work_dir, ec);
   if (ec) throw FileFormatError(options.work_dir + ": cannot create the work dir: " + ec.message());
-  const std::string timestamp = options.timestamp.empty() ? timestamp_now() : options.timestamp;
-  auto logger = std::make_shared<RunLogger>(options.log_to_stdout);
-  logger->attach_file((fs::path(options.work_dir) / (timestamp + ".log")).string());
-  if (!options.config_text.empty())
+  // Every rank names its files with rank 0's time stamp; only rank 0 writes them.
+  std::string timestamp = options.timestamp.empty() ? timestamp_now() : options.timestamp;
+  if (group) timestamp = group->broadcast_string(timestamp);
+  auto logger = std::make_shared<RunLogger>(options.log_to_stdout, /*errors_only=*/!master);
+  if (master) logger->attach_file((fs::path(options.work_dir) / (timestamp + ".log")).string());
+  if (master && !options.config_text.empty())
     write_file_atomically((fs::path(options.work_dir) / options.config_name).string(),
                           [&](std::ostream& out) { out << options.config_text; });
 
   const std::string env_info = options.env_info.empty() ? default_env_info() : options.env_info;
   const std::string dashes(61, '-');
   logger->info("Environment info:\n" + dashes + "\n" + env_info + "\n" + dashes + "\n");
-  logger->info("Distributed training: False");
+  logger->info(std::string("Distributed training: ") + (world_size > 1 ? "True" : "False"));
+  if (group)
+    logger->info("Process group: backend " + group->backend() + ", world size " + std::to_string(world_size));
   if (!options.config_text.empty()) logger->info("Config:\n" + options.config_text);
   torch::manual_seed(static_cast<uint64_t>(options.seed));
   if (options.deterministic) {
@@ -141,6 +151,9 @@ RunStatus train_detector(const config::Value& cfg, const TrainInputs& inputs, co
   read_runner(cfg, ro);
   ro.work_dir = options.work_dir;
   ro.classes = inputs.classes;
+  ro.group = options.group;
+  if (const config::Value* fu = find_key(cfg, "find_unused_parameters"))
+    ro.data_parallel.find_unused_parameters = fu->as_bool();
   ro.meta.set("env_info", env_info);
   ro.meta.set("config", options.config_text);
   ro.meta.set("seed", options.seed);
@@ -163,7 +176,12 @@ RunStatus train_detector(const config::Value& cfg, const TrainInputs& inputs, co
     const int64_t base = r.get_int("base_batch_size", 16);
     r.finish();
     if (enable) {
-      const double factor = static_cast<double>(samples_per_gpu) / static_cast<double>(base);
+      // mmdet: the total batch is the number of processes times samples_per_gpu.
+      const int64_t batch = world_size * samples_per_gpu;
+      logger->info("Training with " + std::to_string(world_size) + " process(es) with " +
+                   std::to_string(samples_per_gpu) + " samples per process. The total batch size is " +
+                   std::to_string(batch) + ".");
+      const double factor = static_cast<double>(batch) / static_cast<double>(base);
       logger->info("LR has been automatically scaled from " + std::to_string(oo.lr) + " to " +
                    std::to_string(oo.lr * factor));
       oo.lr *= factor;
@@ -173,14 +191,28 @@ RunStatus train_detector(const config::Value& cfg, const TrainInputs& inputs, co
   }
   auto optimizer = std::make_unique<Optimizer>(*inputs.model, oo);
 
-  Runner runner(inputs.model, inputs.forward_train, std::move(optimizer), logger, ro);
+  // fp16 = dict(loss_scale=...): mmcv's Fp16OptimizerHook and an autocast forward (CUDA only).
+  std::optional<Fp16Options> fp16;
+  if (const config::Value* f = find_key(cfg, "fp16")) {
+    fp16 = fp16_from_config(*f);
+    const std::vector<torch::Tensor> params = inputs.model->parameters();
+    if (params.empty() || !params.front().is_cuda())
+      throw UserError("fp16: mixed-precision training needs a CUDA device (--device cuda); LibTorch has no fp16 "
+                      "autocast for the CPU. On the CPU train in fp32: remove `fp16` from the config or pass "
+                      "--cfg-options fp16=None");
+  }
+  ForwardTrain forward = fp16 ? autocast_forward(inputs.forward_train) : inputs.forward_train;
+  Runner runner(inputs.model, forward, std::move(optimizer), logger, ro);
 
   // --- hooks, in mmcv's registration order (the runner sorts by priority) ---
   if (const config::Value* lr = find_key(cfg, "lr_config"))
     runner.register_hook(std::make_unique<LrUpdaterHook>(LrSchedule(lr_schedule_from_config(*lr))));
   std::optional<GradClipOptions> clip;
   if (const config::Value* oc = find_key(cfg, "optimizer_config")) clip = grad_clip_from_config(*oc);
-  runner.register_hook(std::make_unique<OptimizerHook>(clip));
+  if (fp16)
+    runner.register_hook(std::make_unique<Fp16OptimizerHook>(clip, *fp16));
+  else
+    runner.register_hook(std::make_unique<OptimizerHook>(clip));
   if (const config::Value* cc = find_key(cfg, "checkpoint_config")) {
     CheckpointHookOptions co = checkpoint_hook_from_config(*cc);
     co.meta.set("cppdet_version", kVersion);
@@ -214,6 +246,11 @@ RunStatus train_detector(const config::Value& cfg, const TrainInputs& inputs, co
     if (const config::Value* r = find_key(cfg, "resume_from")) resume_from = r->as_string();
   if (!resume_from && options.auto_resume) {
     resume_from = find_latest_checkpoint(options.work_dir);
+    // Every rank resumes from the checkpoint rank 0 found ("" = none).
+    if (group) {
+      const std::string chosen = group->broadcast_string(resume_from.value_or(""));
+      resume_from = chosen.empty() ? std::nullopt : std::optional<std::string>(chosen);
+    }
     if (!resume_from) logger->info("auto-resume: no checkpoint in " + options.work_dir + "; starting from scratch");
   }
   std::optional<std::string> load_from = options.load_from;
@@ -239,13 +276,16 @@ RunStatus train_detector(const config::Value& cfg, const TrainInputs& inputs, co
       if (const config::Value* v = find_key(*t, "shuffle")) shuffle = v->as_bool();
   std::shared_ptr<data::Sampler> sampler;
   if (shuffle)
-    sampler = std::make_shared<data::GroupSampler>(std::move(flags), samples_per_gpu, options.seed);
+    sampler = std::make_shared<data::GroupSampler>(std::move(flags), samples_per_gpu, options.seed, world_size, rank);
+  else if (world_size > 1)
+    sampler = std::make_shared<data::DistributedSampler>(dataset.size(), world_size, rank, /*shuffle=*/false, options.seed);
   else
     sampler = std::make_shared<data::SequentialSampler>(dataset.size());
   data::DataLoaderOptions lo;
   lo.samples_per_gpu = samples_per_gpu;
   lo.workers_per_gpu = workers_per_gpu;
-  lo.seed = static_cast<uint64_t>(options.seed);
+  // mmdet's worker_init_fn seeds each rank's loader differently (num_workers * rank + ...).
+  lo.seed = static_cast<uint64_t>(options.seed + rank);
   data::DataLoader loader(inputs.train_dataset, sampler, lo);
   return runner.run(loader);
 }

@@ -10,7 +10,15 @@
 //
 // Config keys used: optimizer, optimizer_config, lr_config, runner (or total_epochs),
 // checkpoint_config, log_config, evaluation, data.samples_per_gpu / workers_per_gpu (and
-// data.train_dataloader), auto_scale_lr, workflow, custom_hooks, resume_from, load_from.
+// data.train_dataloader), auto_scale_lr, workflow, custom_hooks, resume_from, load_from,
+// find_unused_parameters, fp16.
+//
+// Distributed (options.group with several ranks; mmdet's train_detector with
+// distributed=True): each rank loads samples_per_gpu images per iteration through a
+// GroupSampler over its share of the data (DistributedSampler with shuffle=False), the
+// random transforms seeded with seed + rank; gradients are averaged over the ranks, rank 0
+// logs and writes checkpoints, the EvalHook evaluates on every rank's share and rank 0
+// reports; every rank resumes from the checkpoint rank 0 picks.
 // Work dir: <config_name> (the merged config), <timestamp>.log, <timestamp>.log.json,
 // epoch_N.pth, latest.pth -> epoch_N.pth (relative symlink), best_<metric>_epoch_N.pth.
 #include <torch/nn/module.h>
@@ -22,6 +30,7 @@
 
 #include "cppdet/config/value.h"
 #include "cppdet/data/loader/indexed_dataset.h"
+#include "cppdet/distributed/process_group.h"
 #include "cppdet/engine/hooks/eval_hook.h"
 #include "cppdet/engine/runner.h"
 #include "cppdet/engine/train_step.h"
@@ -50,6 +59,7 @@ struct TrainOptions {
   std::string env_info;                     // "" = a short LibTorch / cppdet summary
   std::string timestamp;                    // "" = now, %Y%m%d_%H%M%S
   bool log_to_stdout = true;
+  std::shared_ptr<distributed::ProcessGroup> group;  // a distributed run's group; null: one process
 };
 
 // Builds the optimizer, hooks, loader and runner from `cfg`, resumes or loads weights as

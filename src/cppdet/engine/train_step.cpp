@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "cppdet/distributed/process_group.h"
+
 namespace cppdet::engine {
 
 StepOutputs parse_losses(const LogVars& log_vars, int64_t num_samples) {
@@ -23,6 +25,25 @@ StepOutputs parse_losses(const LogVars& log_vars, int64_t num_samples) {
     out.log_vars.emplace_back(log_vars[i].first, means[i].item<double>());
   out.log_vars.emplace_back("loss", out.loss.item<double>());
   return out;
+}
+
+void reduce_log_vars(StepOutputs& outputs, distributed::ProcessGroup& group) {
+  const int64_t n = static_cast<int64_t>(outputs.log_vars.size());
+  const auto opts = torch::TensorOptions().dtype(torch::kDouble).device(group.device());
+  torch::Tensor length = torch::tensor({static_cast<double>(n)}, opts);
+  group.all_reduce(length);
+  if (length.item<double>() != static_cast<double>(n * group.world_size())) {
+    std::string keys;
+    for (const auto& [name, value] : outputs.log_vars) keys += (keys.empty() ? "" : ",") + name;
+    throw distributed::DistributedError("loss log variables are different across ranks: rank " +
+                                        std::to_string(group.rank()) + " has " + std::to_string(n) + ": " + keys);
+  }
+  std::vector<double> values;
+  for (const auto& [name, value] : outputs.log_vars) values.push_back(value / group.world_size());
+  torch::Tensor mean = torch::tensor(values, torch::kDouble).to(group.device());
+  group.all_reduce(mean);
+  mean = mean.cpu();
+  for (int64_t i = 0; i < n; ++i) outputs.log_vars[static_cast<size_t>(i)].second = mean[i].item<double>();
 }
 
 void check_finite(const StepOutputs& outputs, const std::string& where) {

@@ -15,6 +15,10 @@
 #include "cppdet/core/error.h"
 #include "cppdet/structures/det_sample.h"
 
+namespace cppdet::distributed {
+class ProcessGroup;
+}
+
 namespace cppdet::engine {
 
 using LogVars = std::vector<std::pair<std::string, torch::Tensor>>;
@@ -29,6 +33,11 @@ struct StepOutputs {
 };
 
 StepOutputs parse_losses(const LogVars& log_vars, int64_t num_samples);
+
+// The distributed part of mmdet's _parse_losses: every rank must log the same number of
+// values (else DistributedError with this rank's names), and each logged value becomes the
+// mean over the ranks (`loss` itself, what backward runs on, stays this rank's).
+void reduce_log_vars(StepOutputs& outputs, distributed::ProcessGroup& group);
 
 // A loss term (or the total) that is NaN or infinite; the message names the epoch, the
 // iteration and the term.

@@ -1,4 +1,5 @@
-// Data loader, collate and GroupSampler: order, padding, determinism, worker errors, shutdown.
+// Data loader, collate and the samplers: order, padding, determinism, worker errors, shutdown;
+// GroupSampler and DistributedSampler against mmdet's Python samplers on every rank.
 #include "cppdet/data/loader/data_loader.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 
 #include "cppdet/core/error.h"
 #include "cppdet/data/loader/collate.h"
+#include "cppdet/data/samplers/distributed_sampler.h"
 #include "cppdet/data/samplers/group_sampler.h"
 #include "python_torch.h"
 #include "support/test_support.h"
@@ -107,6 +109,83 @@ TEST(GroupSampler, EqualsPythonDistributedGroupSamplerWithOneReplica) {
   std::vector<size_t> want;
   for (size_t v; in >> v;) want.push_back(v);
   EXPECT_EQ(GroupSampler(flags, spg, seed).indices(epoch), want);
+}
+
+// Runs Python code that prints one line of indices per rank; the lines as index lists.
+std::vector<std::vector<size_t>> python_rank_lists(const std::string& code) {
+  const auto r = cppdet::testing::run_command(cppdet::engine::testing::python_with_torch() + " -c " +
+                                              cppdet::testing::shell_quote(code));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::vector<std::vector<size_t>> out;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream in(line);
+    out.emplace_back();
+    for (size_t v; in >> v;) out.back().push_back(v);
+  }
+  return out;
+}
+
+TEST(GroupSampler, EqualsPythonDistributedGroupSamplerOnEveryRank) {
+  if (cppdet::engine::testing::python_with_torch().empty())
+    GTEST_SKIP() << "python3 with torch is not available";
+  const std::vector<uint8_t> flags = {1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0};
+  const int64_t spg = 2, seed = 5, epoch = 2, replicas = 3;
+  // mmdet.datasets.samplers.DistributedGroupSampler.__iter__ (2.25), for each rank.
+  std::ostringstream py;
+  py << "import math, numpy as np, torch\n"
+     << "flag = np.array([1,0,0,1,1,0,0,0,1,0,0,1,0]); spg = " << spg << "; R = " << replicas << "\n"
+     << "sizes = np.bincount(flag)\n"
+     << "num_samples = sum(int(math.ceil(s * 1.0 / spg / R)) * spg for s in sizes)\n"
+     << "for rank in range(R):\n"
+     << "  g = torch.Generator(); g.manual_seed(" << epoch << " + " << seed << ")\n"
+     << "  indices = []\n"
+     << "  for i, size in enumerate(sizes):\n"
+     << "    if size > 0:\n"
+     << "      indice = np.where(flag == i)[0]\n"
+     << "      indice = indice[list(torch.randperm(int(size), generator=g).numpy())].tolist()\n"
+     << "      extra = int(math.ceil(size * 1.0 / spg / R)) * spg * R - len(indice)\n"
+     << "      tmp = indice.copy()\n"
+     << "      for _ in range(extra // size): indice.extend(tmp)\n"
+     << "      indice.extend(tmp[:extra % size])\n"
+     << "      indices.extend(indice)\n"
+     << "  indices = [indices[j] for i in list(torch.randperm(len(indices) // spg, generator=g)) for j in range(i * spg, (i + 1) * spg)]\n"
+     << "  offset = num_samples * rank\n"
+     << "  print(' '.join(str(int(x)) for x in indices[offset:offset + num_samples]))\n";
+  const std::vector<std::vector<size_t>> want = python_rank_lists(py.str());
+  ASSERT_EQ(want.size(), static_cast<size_t>(replicas));
+  for (int64_t rank = 0; rank < replicas; ++rank) {
+    const GroupSampler sampler(flags, spg, seed, replicas, rank);
+    EXPECT_EQ(sampler.size(), want[rank].size());
+    EXPECT_EQ(sampler.indices(epoch), want[rank]) << "rank " << rank;
+  }
+}
+
+TEST(DistributedSampler, EqualsMmdetsDistributedSamplerOnEveryRank) {
+  if (cppdet::engine::testing::python_with_torch().empty())
+    GTEST_SKIP() << "python3 with torch is not available";
+  const size_t n = 7;
+  const int64_t seed = 3, epoch = 4, replicas = 3;
+  for (bool shuffle : {false, true}) {
+    // mmdet.datasets.samplers.DistributedSampler.__iter__ (2.25), for each rank.
+    std::ostringstream py;
+    py << "import math, torch\n"
+       << "n = " << n << "; R = " << replicas << "\n"
+       << "num_samples = int(math.ceil(n / R)); total = num_samples * R\n"
+       << "for rank in range(R):\n"
+       << "  if " << (shuffle ? "True" : "False") << ":\n"
+       << "    g = torch.Generator(); g.manual_seed(" << epoch << " + " << seed << ")\n"
+       << "    indices = torch.randperm(n, generator=g).tolist()\n"
+       << "  else:\n"
+       << "    indices = torch.arange(n).tolist()\n"
+       << "  indices = (indices * math.ceil(total / len(indices)))[:total]\n"
+       << "  print(' '.join(str(i) for i in indices[rank:total:R]))\n";
+    const std::vector<std::vector<size_t>> want = python_rank_lists(py.str());
+    ASSERT_EQ(want.size(), static_cast<size_t>(replicas));
+    for (int64_t rank = 0; rank < replicas; ++rank)
+      EXPECT_EQ(DistributedSampler(n, replicas, rank, shuffle, seed).indices(epoch), want[rank])
+          << "rank " << rank << " shuffle " << shuffle;
+  }
 }
 
 TEST(DataLoader, SameBatchesInSamplerOrderForAnyWorkerCount) {

@@ -252,6 +252,15 @@ TEST(Runner, MaxKeepCheckpointsRemovesOlderOnes) {
   EXPECT_TRUE(fs::exists(fs::path(dir) / "epoch_3.pth"));
 }
 
+TEST(Runner, Fp16OnTheCpuIsRefusedWithAMessage) {
+  const std::string dir = cppdet::testing::make_temp_dir("engine-fp16");
+  config::Value cfg = testing::toy_config();
+  cfg.as_dict().set("fp16", dict({{"loss_scale", 512.0}}));
+  const std::string message = cppdet::testing::user_error_of([&] { run_toy(dir, cfg); });
+  EXPECT_NE(message.find("fp16: mixed-precision training needs a CUDA device"), std::string::npos) << message;
+  EXPECT_NE(message.find("fp16=None"), std::string::npos) << message;
+}
+
 config::Value iter_config() {
   config::Value cfg = testing::toy_config();
   config::Dict& d = cfg.as_dict();

@@ -4,6 +4,7 @@
 // mask models, one COCO RLE per box.
 #include <torch/types.h>
 
+#include <string>
 #include <vector>
 
 #include "cppdet/evaluation/mask_rle.h"
@@ -24,5 +25,11 @@ struct ImageDetections {
 // Boxes copied to CPU float32; each [H, W] bool mask run-length encoded (column-major, as
 // pycocotools' encode).
 ImageDetections encode_detections(const DetResult& result);
+
+// A lossless byte form of a list of results (the boxes' float bits and the RLE counts as
+// they are), for sending them between processes; decode_detection_list(encode(x)) == x.
+// decode throws FileFormatError for bytes that are not such a list.
+std::string encode_detection_list(const std::vector<ImageDetections>& results);
+std::vector<ImageDetections> decode_detection_list(const std::string& bytes);
 
 }  // namespace cppdet::data

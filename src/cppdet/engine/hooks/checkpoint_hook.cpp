@@ -50,7 +50,9 @@ void CheckpointHook::save(Runner& runner, int64_t number) {
   const std::string filename = prefix + std::to_string(number) + ".pth";
   runner.save_checkpoint(out_dir, filename, options_.save_optimizer, /*update_latest=*/true, options_.meta);
   runner.meta().at("hook_msgs").as_dict().set("last_ckpt", (fs::path(out_dir) / filename).string());
-  if (options_.max_keep_ckpts > 0 && options_.interval > 0) {
+  // Distributed: no rank goes on before rank 0 has written the checkpoint.
+  runner.barrier();
+  if (options_.max_keep_ckpts > 0 && options_.interval > 0 && runner.is_master()) {
     for (int64_t n = number - options_.max_keep_ckpts * options_.interval; n > 0; n -= options_.interval) {
       const fs::path old = fs::path(out_dir) / (prefix + std::to_string(n) + ".pth");
       std::error_code ec;

@@ -2,7 +2,8 @@
 // mmcv's CheckpointHook (priority NORMAL): every `interval` epochs (or iterations with
 // by_epoch=false) and after the last one (save_last) writes epoch_N.pth / iter_N.pth into
 // out_dir (default: the work dir), repoints latest.pth, records hook_msgs.last_ckpt, and keeps
-// only the newest `max_keep_ckpts` periodic checkpoints when that is positive.
+// only the newest `max_keep_ckpts` periodic checkpoints when that is positive. Distributed:
+// rank 0 writes, and every rank waits at a barrier until it has.
 #include <string>
 
 #include "cppdet/config/value.h"

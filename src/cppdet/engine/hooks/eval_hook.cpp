@@ -10,6 +10,7 @@
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/distributed/process_group.h"
 #include "cppdet/engine/hooks/text_logger_hook.h"
 #include "cppdet/engine/runner.h"
 
@@ -21,6 +22,19 @@ namespace {
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+// mmdet's DistEvalHook: every BatchNorm's running mean and variance from rank 0.
+void broadcast_bn_buffers(torch::nn::Module& model, distributed::ProcessGroup& group) {
+  std::vector<torch::Tensor> buffers;
+  for (const auto& m : model.named_modules()) {
+    const auto* bn = dynamic_cast<const torch::nn::BatchNorm2dImpl*>(m.value().get());
+    if (!bn || !bn->options.track_running_stats()) continue;
+    buffers.push_back(bn->running_var);
+    buffers.push_back(bn->running_mean);
+  }
+  torch::NoGradGuard no_grad;
+  group.broadcast(buffers, 0);
 }
 
 }  // namespace
@@ -59,6 +73,8 @@ EvalHookOptions eval_hook_from_config(const config::Value& cfg, const std::strin
         o.rule = v.as_string();
         if (*o.rule != "greater" && *o.rule != "less") throw ConfigError(where + ": must be 'greater' or 'less'");
       }
+    } else if (key == "broadcast_bn_buffer") {
+      o.broadcast_bn_buffer = v.as_bool();
     } else if (key == "gpu_collect" || key == "tmpdir" || key == "dynamic_intervals" || key == "type") {
       continue;
     } else {
@@ -110,12 +126,14 @@ void EvalHook::after_train_iter(Runner& runner) {
 
 void EvalHook::evaluate(Runner& runner, int64_t done) {
   EvalResults results;
+  if (runner.group() && options_.broadcast_bn_buffer) broadcast_bn_buffers(runner.model(), *runner.group());
   runner.model().eval();
   {
     torch::NoGradGuard no_grad;
     results = evaluate_(options_.eval_kwargs);
   }
   runner.model().train();
+  if (!runner.is_master()) return;
   LogBuffer& buffer = runner.log_buffer();
   buffer.output().set("eval_iter_num", results.num_iters);
   for (size_t i = 0; i < results.metrics.size(); ++i) buffer.output().set(results.metrics.keys()[i], results.metrics.values()[i]);

@@ -4,6 +4,10 @@
 // logger prints them as the `Epoch(val) [e][N]` line / mode "val" JSON line), and with
 // save_best keeps best_<metric>_epoch_N.pth for the best value so far (rule greater/less,
 // inferred from the metric name as mmcv does when not given; 'auto' = the first metric).
+// Distributed (mmdet's DistEvalHook): rank 0's BatchNorm running statistics are broadcast
+// first (broadcast_bn_buffer), every rank runs the evaluation function (which tests its
+// share of the images and gathers the results on rank 0), and rank 0 logs the metrics and
+// keeps the best checkpoint.
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,7 +26,8 @@ struct EvalResults {
 
 // Runs the model over the validation set and evaluates; `eval_kwargs` is config `evaluation`
 // without the hook's own keys (metric, classwise, ...). The model is in eval() mode and
-// autograd is off while it runs.
+// autograd is off while it runs. Distributed, every rank calls it; only rank 0's metrics
+// are used.
 using EvalFn = std::function<EvalResults(const config::Dict& eval_kwargs)>;
 
 struct EvalHookOptions {
@@ -31,11 +36,13 @@ struct EvalHookOptions {
   std::optional<int64_t> start;
   std::optional<std::string> save_best;  // metric name or "auto"
   std::optional<std::string> rule;       // "greater" | "less"
+  bool broadcast_bn_buffer = true;       // distributed: rank 0's BN running stats first
   config::Dict eval_kwargs;
 };
 
-// Reads config `evaluation` (interval, by_epoch, start, save_best, rule; other keys go to
-// eval_kwargs; gpu_collect/tmpdir/dynamic_intervals are accepted and ignored).
+// Reads config `evaluation` (interval, by_epoch, start, save_best, rule, broadcast_bn_buffer;
+// other keys go to eval_kwargs; gpu_collect/tmpdir/dynamic_intervals are accepted and ignored:
+// results are always gathered through the process group).
 EvalHookOptions eval_hook_from_config(const config::Value& cfg, const std::string& path = "evaluation");
 
 class EvalHook : public Hook {

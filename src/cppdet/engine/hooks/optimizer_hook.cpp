@@ -9,7 +9,7 @@ namespace cppdet::engine {
 void OptimizerHook::after_train_iter(Runner& runner) {
   Optimizer& optimizer = runner.optimizer();
   optimizer.zero_grad();
-  runner.outputs().loss.backward();
+  runner.backward(runner.outputs().loss);
   if (grad_clip_) {
     const double norm = optimizer.clip_grad_norm(*grad_clip_);
     runner.log_buffer().update("grad_norm", norm, runner.outputs().num_samples);

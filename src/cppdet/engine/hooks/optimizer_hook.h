@@ -1,6 +1,7 @@
 #pragma once
 // mmcv's OptimizerHook (priority ABOVE_NORMAL): after each iteration zero_grad, backward of
-// the total loss, optional gradient-norm clipping (logs grad_norm), step.
+// the total loss (averaging the gradients over the ranks of a distributed run), optional
+// gradient-norm clipping (logs grad_norm), step.
 #include <optional>
 
 #include "cppdet/engine/hook.h"

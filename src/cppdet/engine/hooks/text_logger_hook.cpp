@@ -63,7 +63,7 @@ void TextLoggerHook::before_run(Runner& runner) {
   start_iter_ = runner.iter();
   time_sec_tot_ = 0.0;
   runner.log_buffer().clear();
-  if (!options_.json_path.empty()) append_json(json_value(config::Value(runner.options().meta)));
+  if (!options_.json_path.empty() && runner.is_master()) append_json(json_value(config::Value(runner.options().meta)));
 }
 
 void TextLoggerHook::before_train_epoch(Runner& runner) { runner.log_buffer().clear(); }
@@ -94,6 +94,7 @@ void TextLoggerHook::after_train_epoch(Runner& runner) {
 }
 
 void TextLoggerHook::log(Runner& runner) {
+  if (!runner.is_master()) return;
   config::Dict out = runner.log_buffer().output();
   const bool train = out.contains("time");
   config::Dict record;

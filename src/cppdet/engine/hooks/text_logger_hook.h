@@ -9,7 +9,8 @@
 // epoch, iter, lr, memory, data_time, <losses>, loss, [grad_norm], time; floats rounded to 5
 // decimals), after a first line holding the runner meta (env_info, config, seed, exp_name).
 // memory is the peak CUDA memory in MiB and 0 on the CPU; the last partial interval of an
-// epoch is not logged (ignore_last).
+// epoch is not logged (ignore_last). Distributed: rank 0 logs (the values are already averaged
+// over the ranks).
 #include <string>
 
 #include "cppdet/engine/hook.h"

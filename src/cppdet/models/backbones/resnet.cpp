@@ -10,6 +10,8 @@
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/distributed/process_group.h"
+#include "cppdet/distributed/sync_batch_norm.h"
 #include "cppdet/models/common/checkpoint.h"
 #include "cppdet/models/common/mkldnn_conv.h"
 #include "cppdet/models/plugins/plugin_layer.h"
@@ -67,6 +69,15 @@ torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride, c
   return seq;
 }
 
+// The shortcut of a block: its Sequential, or with SyncBN (`sync`) the conv followed by the
+// synchronised batch normalisation of its BatchNorm.
+torch::Tensor downsample_forward(torch::nn::Sequential downsample, const torch::Tensor& x, bool sync) {
+  if (!sync || downsample->size() < 2) return downsample->forward(x);
+  auto* conv = downsample->ptr(0)->as<torch::nn::Conv2d>();
+  auto* bn = downsample->ptr(1)->as<torch::nn::BatchNorm2d>();
+  return distributed::sync_batch_norm(conv->forward(x), *bn, distributed::default_group());
+}
+
 // The shortcut's conv and its BatchNorm (null when folded already); GN is rejected.
 std::pair<torch::nn::Conv2dImpl*, torch::nn::BatchNorm2dImpl*> downsample_parts(const torch::nn::Sequential& downsample) {
   auto* conv = downsample->ptr(0)->as<torch::nn::Conv2d>();
@@ -111,7 +122,7 @@ class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
   static constexpr int64_t kExpansion = 1;
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                  torch::nn::Sequential downsample, const NormConfig& norm, bool with_cp)
-      : with_cp_(with_cp) {
+      : sync_bn_(norm.type == "SyncBN"), with_cp_(with_cp) {
     conv1_ = register_module("conv1", make_conv(inplanes, planes, 3, stride, dilation, dilation));
     norm1_ = NormLayer(*this, norm.abbr() + "1", norm, planes);
     conv2_ = register_module("conv2", make_conv(planes, planes, 3, 1, 1));
@@ -136,13 +147,14 @@ class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   NormLayer norm1_, norm2_;
   torch::nn::Sequential downsample_{nullptr};
+  bool sync_bn_;
   bool with_cp_;
 
   // The block before its final ReLU.
   torch::Tensor inner_forward(const torch::Tensor& x) {
     torch::Tensor out = torch::relu(norm1_.forward(conv1_->forward(x)));
     out = norm2_.forward(conv2_->forward(out));
-    out += downsample_ ? downsample_->forward(x) : x;
+    out += downsample_ ? downsample_forward(downsample_, x, sync_bn_) : x;
     return out;
   }
 };
@@ -153,7 +165,7 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
   static constexpr int64_t kExpansion = 4;
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                  torch::nn::Sequential downsample, const NormConfig& norm, bool caffe_style, const BlockExtras& extras)
-      : with_cp_(extras.with_cp) {
+      : sync_bn_(norm.type == "SyncBN"), with_cp_(extras.with_cp) {
     const int64_t conv1_stride = caffe_style ? stride : 1;
     const int64_t conv2_stride = caffe_style ? 1 : stride;
     conv1_ = register_module("conv1", make_conv(inplanes, planes, 1, conv1_stride, 0));
@@ -211,6 +223,7 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
   NormLayer norm1_, norm2_, norm3_;
   torch::nn::Sequential downsample_{nullptr};
   std::array<std::vector<std::shared_ptr<PluginLayer>>, 3> plugins_;  // after conv1, conv2, conv3
+  bool sync_bn_;
   bool with_cp_;
 
   // mmcv's build_plugin_layer: the `postfix` key is not the layer's, the child name is its
@@ -245,7 +258,7 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
     out = norm2_.forward(dcn2_ ? dcn2_->forward(out) : conv2_->forward(out));
     out = run_plugins(1, torch::relu(out));
     out = run_plugins(2, norm3_.forward(conv3_->forward(out)));
-    out += downsample_ ? downsample_->forward(x) : x;
+    out += downsample_ ? downsample_forward(downsample_, x, sync_bn_) : x;
     return out;
   }
 

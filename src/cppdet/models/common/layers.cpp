@@ -2,6 +2,8 @@
 
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
+#include "cppdet/distributed/process_group.h"
+#include "cppdet/distributed/sync_batch_norm.h"
 
 namespace cppdet::models {
 
@@ -22,7 +24,7 @@ std::optional<NormConfig> NormConfig::from_config(const config::Value* node, con
 
 NormLayer::NormLayer(torch::nn::Module& parent, const std::string& name, const NormConfig& cfg,
                      int64_t channels)
-    : name_(name) {
+    : name_(name), sync_(cfg.type == "SyncBN") {
   if (cfg.type == "GN") {
     gn_ = parent.register_module(name, torch::nn::GroupNorm(
         torch::nn::GroupNormOptions(cfg.num_groups, channels).eps(cfg.eps)));
@@ -37,7 +39,7 @@ NormLayer::NormLayer(torch::nn::Module& parent, const std::string& name, const N
 }
 
 torch::Tensor NormLayer::forward(const torch::Tensor& x) {
-  if (bn_) return bn_->forward(x);
+  if (bn_) return sync_ ? distributed::sync_batch_norm(x, *bn_, distributed::default_group()) : bn_->forward(x);
   return gn_ ? gn_->forward(x) : x;
 }
 

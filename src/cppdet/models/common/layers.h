@@ -15,7 +15,9 @@
 namespace cppdet::models {
 
 // norm_cfg: dict(type='BN'|'SyncBN'|'GN', requires_grad=True, eps=1e-5, momentum=0.1,
-// num_groups=... for GN). SyncBN behaves as BN in a single process.
+// num_groups=... for GN). SyncBN has BN's parameters and buffers; in training mode in a
+// distributed run its batch statistics are those of all ranks (distributed/sync_batch_norm.h),
+// otherwise (eval mode, one process) it is BN.
 struct NormConfig {
   std::string type = "BN";
   bool requires_grad = true;
@@ -46,6 +48,7 @@ class NormLayer {
 
  private:
   std::string name_;
+  bool sync_ = false;  // SyncBN
   torch::nn::BatchNorm2d bn_{nullptr};
   torch::nn::GroupNorm gn_{nullptr};
 };
