@@ -24,7 +24,7 @@ namespace cppdet::tools {
 namespace {
 
 struct TestOptions {
-  std::string config, checkpoint, show_dir, device = "cpu";
+  std::string config, checkpoint, show_dir, device = "cpu", precision = "fp32";
   double show_score_thr = 0.3;
   bool fuse_conv_bn = false;
   std::vector<std::string> cfg_options;
@@ -62,7 +62,7 @@ void run_test(const TestOptions& o) {
   configure_threads();
   const config::Value cfg = load_config_and_plugins(o.config, o.cfg_options);
   std::shared_ptr<data::DetectionDataset> dataset = data::build_dataset(test_dataset_config(cfg), true, "data.test");
-  apis::InferenceModel model = apis::init_detector(cfg, o.checkpoint, o.device);
+  apis::InferenceModel model = apis::init_detector(cfg, o.checkpoint, o.device, models::parse_precision(o.precision));
   if (o.fuse_conv_bn) models::fuse_conv_bn(*model.detector);
 
   std::vector<data::ImageDetections> results;
@@ -109,6 +109,7 @@ void register_test(CLI::App& app) {
   cmd->add_option("--work-dir", o->actions.work_dir, "write the metrics to WORK_DIR/eval_<timestamp>.json");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_flag("--fuse-conv-bn", o->fuse_conv_bn, "fold each BatchNorm into the convolution before it (faster)");
+  add_precision_option(*cmd, o->precision);
   add_cfg_options(*cmd, o->cfg_options);
   cmd->callback([o] {
     o->actions.config_path = o->config;

@@ -68,10 +68,11 @@ FCNMaskHead::FCNMaskHead(FCNMaskHeadOptions options) : options_(std::move(option
 }
 
 torch::Tensor FCNMaskHead::forward(const torch::Tensor& roi_feats) {
+  const bool prepared = prepared_.applies(*this, *this, roi_feats);
   torch::Tensor x = roi_feats;
   for (const auto& m : *convs_) x = m->as<ConvModuleImpl>()->forward(x);
   if (upsample_) {
-    x = torch::relu(upsample_->forward(x));
+    x = prepared ? prepared_upsample_(x) : torch::relu(upsample_->forward(x));
   } else if (!options_.upsample_method.empty()) {
     namespace F = torch::nn::functional;
     const double s = static_cast<double>(options_.scale_factor);
@@ -80,7 +81,22 @@ torch::Tensor FCNMaskHead::forward(const torch::Tensor& roi_feats) {
     else opts.mode(torch::kBilinear).align_corners(false);
     x = F::interpolate(x, opts);
   }
-  return conv_logits_->forward(x);
+  return prepared ? prepared_logits_(x) : conv_logits_->forward(x);
+}
+
+bool FCNMaskHead::set_inference_precision(const InferencePrecision& precision, const std::string& path) {
+  prepared_upsample_ = prepared_logits_ = PreparedConv();
+  const bool prepare = precision.mode != PrecisionMode::kFp32 && !is_training();
+  if (prepare) {
+    PreparedConvOptions relu, logits;
+    relu.relu = true;
+    logits.float_output = true;
+    if (upsample_)
+      prepared_upsample_ = PreparedConv(deconv_weights(*upsample_), precision, child_path(path, "upsample"), relu);
+    prepared_logits_ = PreparedConv(conv_weights(*conv_logits_, nullptr), precision, child_path(path, "conv_logits"), logits);
+  }
+  prepared_.set(prepare, precision, path, *this);
+  return prepare;
 }
 
 torch::Tensor FCNMaskHead::get_seg_masks(const torch::Tensor& mask_pred, const torch::Tensor& bboxes,
