@@ -31,18 +31,9 @@ from torchvision.io import read_image
 from torchvision.models.detection import fasterrcnn_resnet50_fpn, fcos_resnet50_fpn, maskrcnn_resnet50_fpn
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument('--model', choices=['faster', 'mask', 'fcos'], required=True)
-    p.add_argument('--image', required=True)
-    p.add_argument('--threads', type=int, required=True)
-    p.add_argument('--warmup', type=int, default=1)
-    p.add_argument('--iters', type=int, default=5)
-    args = p.parse_args()
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    if args.model == 'fcos':
+def build_model(name):
+    """The peer model in eval mode with the fixed workload (see the module docstring)."""
+    if name == 'fcos':
         model = fcos_resnet50_fpn(weights=None, weights_backbone=None, min_size=800, max_size=1333,
                                   detections_per_img=100).eval()
         with torch.no_grad():
@@ -55,17 +46,32 @@ def main():
             reg.bbox_reg.bias.fill_(1.0)
             reg.bbox_ctrness.weight.zero_()
             reg.bbox_ctrness.bias.zero_()
-    else:
-        build = fasterrcnn_resnet50_fpn if args.model == 'faster' else maskrcnn_resnet50_fpn
-        model = build(weights=None, weights_backbone=None, min_size=800, max_size=1333,
-                      box_detections_per_img=100).eval()
-        with torch.no_grad():
-            predictor = model.roi_heads.box_predictor
-            predictor.cls_score.weight.zero_()
-            predictor.cls_score.bias.zero_()
-            predictor.cls_score.bias[1] = 5.0  # index 0 is background in torchvision
-            predictor.bbox_pred.weight.zero_()
-            predictor.bbox_pred.bias.zero_()
+        return model
+    build = fasterrcnn_resnet50_fpn if name == 'faster' else maskrcnn_resnet50_fpn
+    model = build(weights=None, weights_backbone=None, min_size=800, max_size=1333,
+                  box_detections_per_img=100).eval()
+    with torch.no_grad():
+        predictor = model.roi_heads.box_predictor
+        predictor.cls_score.weight.zero_()
+        predictor.cls_score.bias.zero_()
+        predictor.cls_score.bias[1] = 5.0  # index 0 is background in torchvision
+        predictor.bbox_pred.weight.zero_()
+        predictor.bbox_pred.bias.zero_()
+    return model
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--model', choices=['faster', 'mask', 'fcos'], required=True)
+    p.add_argument('--image', required=True)
+    p.add_argument('--threads', type=int, required=True)
+    p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--iters', type=int, default=5)
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = build_model(args.model)
 
     def end_to_end():
         img = read_image(args.image).float().div_(255)

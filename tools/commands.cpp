@@ -18,6 +18,7 @@ void register_data(CLI::App& app);
 void register_train(CLI::App& app);
 void register_train_step(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_quantize(CLI::App& app);
 
 void register_all(CLI::App& app) {
   register_print_config(app);
@@ -35,6 +36,7 @@ void register_all(CLI::App& app) {
   register_train(app);
   register_train_step(app);
   register_serve(app);
+  register_quantize(app);
 }
 
 }  // namespace cppdet::tools

@@ -24,7 +24,7 @@ namespace cppdet::tools {
 namespace {
 
 struct CommonOptions {
-  std::string config, checkpoint, device = "cpu";
+  std::string config, checkpoint, device = "cpu", precision = "fp32";
   std::vector<std::string> cfg_options;
   double score_thr = 0.3;
 };
@@ -34,12 +34,13 @@ void add_common(CLI::App& cmd, CommonOptions& o) {
   cmd.add_option("checkpoint", o.checkpoint, "checkpoint file (.pth)")->required();
   cmd.add_option("--device", o.device, "cpu, cuda or cuda:N (default cpu)");
   cmd.add_option("--score-thr", o.score_thr, "draw detections with a higher score (default 0.3)");
+  add_precision_option(cmd, o.precision);
   add_cfg_options(cmd, o.cfg_options);
 }
 
 apis::InferenceModel load_model(const CommonOptions& o) {
   configure_threads();
-  return apis::init_detector(o.config, o.checkpoint, o.device, o.cfg_options);
+  return apis::init_detector(o.config, o.checkpoint, o.device, o.cfg_options, models::parse_precision(o.precision));
 }
 
 // One line per drawn detection: "class score x1 y1 x2 y2".

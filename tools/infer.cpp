@@ -14,7 +14,7 @@ namespace cppdet::tools {
 
 void register_infer(CLI::App& app) {
   struct Options {
-    std::string config, checkpoint, out, device = "cpu";
+    std::string config, checkpoint, out, device = "cpu", precision = "fp32";
     std::vector<std::string> images, cfg_options;
     bool stats = false;
   };
@@ -26,10 +26,12 @@ void register_infer(CLI::App& app) {
   cmd->add_option("--out", opts->out, "output JSON file")->required();
   cmd->add_option("--device", opts->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_flag("--stats", opts->stats, "also write intermediate statistics (backbone, neck, RPN, RoI heads)");
+  add_precision_option(*cmd, opts->precision);
   add_cfg_options(*cmd, opts->cfg_options);
   cmd->callback([opts] {
     configure_threads();
-    apis::InferenceModel model = apis::init_detector(opts->config, opts->checkpoint, opts->device, opts->cfg_options);
+    apis::InferenceModel model = apis::init_detector(opts->config, opts->checkpoint, opts->device, opts->cfg_options,
+                                                     models::parse_precision(opts->precision));
     apis::ResultsJsonWriter writer(model);
     ProgressBar progress(opts->images.size());
     int64_t detections = 0;

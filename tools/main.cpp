@@ -22,6 +22,13 @@ void add_cfg_options(CLI::App& cmd, std::vector<std::string>& into) {
       ->expected(1, -1);
 }
 
+void add_precision_option(CLI::App& cmd, std::string& into) {
+  cmd.add_option("--precision", into,
+                 "fp32 (default), bf16 (bfloat16 convolutions and linears on CPUs with AVX512-BF16 / AMX) or int8 "
+                 "(a checkpoint calibrated by `cppdet quantize`); CPU only")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+}
+
 config::Value load_config_and_plugins(const std::string& path, const std::vector<std::string>& cfg_options) {
   config::Value cfg = config::load_config(path, cfg_options);
   apis::load_plugins(cfg, path);

@@ -30,7 +30,7 @@ namespace cppdet::tools {
 namespace {
 
 struct TestOptions {
-  std::string config, checkpoint, show_dir, device = "cpu";
+  std::string config, checkpoint, show_dir, device = "cpu", precision = "fp32";
   double show_score_thr = 0.3;
   bool fuse_conv_bn = false;
   std::vector<std::string> cfg_options;
@@ -73,7 +73,7 @@ void run_test(const TestOptions& o) {
   const Launched launched = launch(o.launch, cfg, o.device);
   distributed::ProcessGroup* group = launched.group.get();
   std::shared_ptr<data::DetectionDataset> dataset = data::build_dataset(test_dataset_config(cfg), true, "data.test");
-  apis::InferenceModel model = apis::init_detector(cfg, o.checkpoint, launched.device);
+  apis::InferenceModel model = apis::init_detector(cfg, o.checkpoint, launched.device, models::parse_precision(o.precision));
   if (o.fuse_conv_bn) models::fuse_conv_bn(*model.detector);
 
   const std::vector<size_t> mine = apis::test_indices(dataset->size(), group);
@@ -126,6 +126,7 @@ void register_test(CLI::App& app) {
   cmd->add_option("--work-dir", o->actions.work_dir, "write the metrics to WORK_DIR/eval_<timestamp>.json");
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_flag("--fuse-conv-bn", o->fuse_conv_bn, "fold each BatchNorm into the convolution before it (faster)");
+  add_precision_option(*cmd, o->precision);
   add_cfg_options(*cmd, o->cfg_options);
   add_launch_options(*cmd, o->launch);
   cmd->add_flag("--gpu-collect", o->gpu_collect, "accepted for mmdet's command lines (results are always gathered "

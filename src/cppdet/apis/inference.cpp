@@ -15,7 +15,8 @@
 #include "cppdet/io/checkpoint.h"
 #include "cppdet/io/state_dict.h"
 #include "cppdet/models/detector.h"
-#include "cppdet/models/mkldnn_inference.h"
+#include "cppdet/models/precision/calibration.h"
+#include "cppdet/models/precision/inference_precision.h"
 
 namespace cppdet::apis {
 namespace {
@@ -61,10 +62,17 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-// Loads the checkpoint into `detector`; returns its meta.CLASSES (empty when absent).
-std::vector<std::string> load_weights(models::Detector& detector, const std::string& checkpoint,
-                                      const std::string& config_name) {
+struct LoadedWeights {
+  std::vector<std::string> classes;  // meta.CLASSES (empty when absent)
+  std::shared_ptr<models::CalibrationTable> calibration;  // its int8_calibration.* tensors (empty when none)
+};
+
+// Loads the checkpoint into `detector`.
+LoadedWeights load_weights(models::Detector& detector, const std::string& checkpoint, const std::string& config_name) {
   io::Checkpoint ckpt = io::read_checkpoint(checkpoint);
+  LoadedWeights loaded;
+  loaded.calibration =
+      std::make_shared<models::CalibrationTable>(models::CalibrationTable::take_from(ckpt.state_dict, checkpoint));
   const io::LoadReport report = io::load_state_dict(detector, ckpt.state_dict, /*strict=*/false);
   if (!report.size_mismatches.empty() || !report.missing_keys.empty()) {
     std::string msg = "checkpoint " + checkpoint + " does not fit the model of " + config_name + ":";
@@ -83,11 +91,11 @@ std::vector<std::string> load_weights(models::Detector& detector, const std::str
     warn(std::to_string(report.unexpected_keys.size()) + " checkpoint tensor(s) unused by the model (e.g. " +
          report.unexpected_keys.front() + ")");
   if (const Value* meta_classes = ckpt.meta.is_dict() ? ckpt.meta.as_dict().find("CLASSES") : nullptr)
-    return class_names_of(*meta_classes);
-  return {};
+    loaded.classes = class_names_of(*meta_classes);
+  return loaded;
 }
 
-// CPPDET_MKLDNN=0 keeps the CPU model on its plain modules (models/mkldnn_inference.h).
+// CPPDET_MKLDNN=0 keeps the fp32 CPU model on its plain modules (models/precision/inference_precision.h).
 bool mkldnn_inference_wanted() {
   const char* env = std::getenv("CPPDET_MKLDNN");
   return !env || std::string(env) != "0";
@@ -116,19 +124,60 @@ BatchInference run_batch(const InferenceModel& model, std::vector<data::Sample> 
   return result;
 }
 
+// The precision the CPU layers will run in: bf16 falls back to fp32 (with a warning) on a CPU
+// without native bf16. UserError for bf16 / int8 off the CPU.
+models::Precision effective_precision(models::Precision precision, const std::string& device) {
+  if (precision == models::Precision::kFp32) return precision;
+  const std::string name = models::precision_name(precision);
+  if (device != "cpu") throw UserError("--precision " + name + " runs on the CPU only (device " + device + "); use fp32");
+  if (precision == models::Precision::kBf16 && !models::cpu_has_native_bf16()) {
+    warn("bf16: this CPU has no AVX512-BF16 or AMX-BF16 instructions (or ONEDNN_MAX_CPU_ISA rules them out); running fp32");
+    return models::Precision::kFp32;
+  }
+  if (precision == models::Precision::kInt8 && !models::cpu_has_int8_dot_product())
+    warn_once("int8-no-vnni", "int8: this CPU has no VNNI instructions (or ONEDNN_MAX_CPU_ISA rules them out); int8 runs, but slower");
+  return precision;
+}
+
+// Prepares the CPU model's layers for `precision` (the detector has weights and is in eval mode).
+void prepare_precision(InferenceModel& model, const std::shared_ptr<models::CalibrationTable>& calibration) {
+  models::InferencePrecision p;
+  p.mkldnn = mkldnn_inference_wanted();
+  if (model.precision == models::Precision::kFp32) {
+    models::set_inference_precision(*model.detector, p);
+    return;
+  }
+  const std::string name = models::precision_name(model.precision);
+  const std::string limitation = model.detector->reduced_precision_limitation();
+  if (!limitation.empty()) throw UserError("--precision " + name + ": " + limitation);
+  if (model.precision == models::Precision::kInt8) {
+    if (!calibration || calibration->empty())
+      throw UserError("--precision int8 needs a checkpoint calibrated by `cppdet quantize CONFIG CHECKPOINT "
+                      "--calib-images DIR --out FILE`; " +
+                      (model.checkpoint.empty() ? std::string("no checkpoint was given") : model.checkpoint + " has no int8 calibration"));
+    p.mode = models::PrecisionMode::kInt8;
+    p.calibration = calibration;
+  } else {
+    p.mode = models::PrecisionMode::kBf16;
+  }
+  models::set_inference_precision(*model.detector, p);
+}
+
 }  // namespace
 
 InferenceModel init_detector(const std::string& config_path, const std::string& checkpoint, const std::string& device,
-                             const std::vector<std::string>& cfg_options) {
+                             const std::vector<std::string>& cfg_options, models::Precision precision) {
   const std::string canonical_device = check_device(device);  // fail before any heavy work
   const Value cfg = config::load_config(config_path, cfg_options);
   load_plugins(cfg, config_path);  // names are looked up in the config's folder too
-  return init_detector(cfg, checkpoint, canonical_device);
+  return init_detector(cfg, checkpoint, canonical_device, precision);
 }
 
-InferenceModel init_detector(const Value& cfg, const std::string& checkpoint, const std::string& device) {
+InferenceModel init_detector(const Value& cfg, const std::string& checkpoint, const std::string& device,
+                             models::Precision precision) {
   InferenceModel model;
   model.device = check_device(device);
+  model.precision = effective_precision(precision, model.device);
   load_plugins(cfg);
   model.cfg = cfg;
   model.checkpoint = checkpoint;
@@ -136,14 +185,15 @@ InferenceModel init_detector(const Value& cfg, const std::string& checkpoint, co
   model.file_pipeline = data::build_compose(pipeline, "data.test.pipeline");
   model.array_pipeline = data::build_compose(array_pipeline_config(pipeline), "data.test.pipeline");
   model.detector = models::build_detector(inference_model_config(cfg), "model");
-  std::vector<std::string> classes;
-  if (!checkpoint.empty()) classes = load_weights(*model.detector, checkpoint, "the config");
+  LoadedWeights loaded;
+  if (!checkpoint.empty()) loaded = load_weights(*model.detector, checkpoint, "the config");
+  std::vector<std::string> classes = std::move(loaded.classes);
   if (classes.empty()) classes = config_class_names(cfg);
   if (classes.empty()) classes = coco_class_names();
   model.class_names = std::move(classes);
   model.detector->to(torch::Device(model.device));
   model.detector->eval();
-  if (model.device == "cpu" && mkldnn_inference_wanted()) models::set_mkldnn_inference(*model.detector, true);
+  if (model.device == "cpu") prepare_precision(model, loaded.calibration);
   return model;
 }
 

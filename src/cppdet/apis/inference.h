@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cppdet/config/value.h"
+#include "cppdet/models/precision/precision.h"
 #include "cppdet/structures/det_result.h"
 #include "cppdet/structures/image_meta.h"
 
@@ -35,6 +36,9 @@ struct InferenceModel {
   std::vector<std::string> class_names;
   std::string device;                          // "cpu" or "cuda:N"
   std::string checkpoint;                      // path loaded ("" for random weights)
+  // What the CPU layers run in: the precision asked for, or fp32 where bf16 was asked for on a
+  // CPU without native bf16.
+  models::Precision precision = models::Precision::kFp32;
   // data.test.pipeline for files, and the same with LoadImageFromWebcam first for arrays.
   std::shared_ptr<data::Compose> file_pipeline;
   std::shared_ptr<data::Compose> array_pipeline;
@@ -47,17 +51,26 @@ struct InferenceModel {
 // mean the checkpoint does not fit the config: UserError), takes class names from the checkpoint's meta.CLASSES, else from the
 // config's test dataset, else COCO, and moves the model to `device` ("cpu", "cuda", "cuda:N";
 // CUDA in a CPU-only build or without a GPU -> UserError). An empty `checkpoint` keeps random
-// weights. On "cpu" the backbone then runs on the MKL-DNN inference path
-// (models/mkldnn_inference.h; the environment variable CPPDET_MKLDNN=0 turns it off, as does
-// models::set_mkldnn_inference(*model.detector, false)).
+// weights. On "cpu" the model's layers are then prepared for `precision`
+// (models/precision/inference_precision.h, docs/inference.md "Precision"):
+//   fp32: the backbone's MKL-DNN path (the environment variable CPPDET_MKLDNN=0 turns it off, as
+//         does models::set_mkldnn_inference(*model.detector, false));
+//   bf16: convolutions and linears in bfloat16 through oneDNN; on a CPU without AVX512-BF16 /
+//         AMX a warning, and fp32;
+//   int8: needs a checkpoint made by `cppdet quantize` (apis/quantize.h), whose int8_calibration.*
+//         tensors hold the activation scales (UserError otherwise).
+// bf16 / int8 on CUDA, or for a detector without a bf16 / int8 path (one-stage detectors,
+// custom necks or heads): UserError naming what is unsupported.
 InferenceModel init_detector(const std::string& config_path, const std::string& checkpoint = "",
-                             const std::string& device = "cpu", const std::vector<std::string>& cfg_options = {});
+                             const std::string& device = "cpu", const std::vector<std::string>& cfg_options = {},
+                             models::Precision precision = models::Precision::kFp32);
 InferenceModel init_detector(const config::Value& cfg, const std::string& checkpoint = "",
-                             const std::string& device = "cpu");
+                             const std::string& device = "cpu", models::Precision precision = models::Precision::kFp32);
 // A string literal or argv entry is a config path.
 inline InferenceModel init_detector(const char* config_path, const std::string& checkpoint = "",
-                                    const std::string& device = "cpu", const std::vector<std::string>& cfg_options = {}) {
-  return init_detector(std::string(config_path), checkpoint, device, cfg_options);
+                                    const std::string& device = "cpu", const std::vector<std::string>& cfg_options = {},
+                                    models::Precision precision = models::Precision::kFp32) {
+  return init_detector(std::string(config_path), checkpoint, device, cfg_options, precision);
 }
 
 // One image file / one BGR uint8 image -> its detections in original-image pixels.

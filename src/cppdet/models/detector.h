@@ -77,6 +77,11 @@ class Detector : public torch::nn::Module {
                                              DebugTrace* trace = nullptr) = 0;
 
   virtual bool with_mask() const = 0;
+  // Why this detector's layers cannot run in bf16 / int8 (models/precision/), or "" when they
+  // can (then models::set_inference_precision prepares them).
+  virtual std::string reduced_precision_limitation() const {
+    return type_name_ + " runs in fp32 only (bf16 and int8 cover Faster / Mask R-CNN: ResNet, FPN, RPN and the standard RoI heads)";
+  }
   // Number of foreground classes of the final head.
   int64_t num_classes() const { return num_classes_; }
   // The detector's registered type name ("FasterRCNN", "MaskRCNN", "RetinaNet", ...).

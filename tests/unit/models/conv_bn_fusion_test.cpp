@@ -1,5 +1,5 @@
 // fuse_conv_bn (models/common/fuse_conv_bn.h) and the MKL-DNN CPU inference path
-// (models/mkldnn_inference.h) against the plain eval-mode model: same features up to float
+// (models/precision/inference_precision.h) against the plain eval-mode model: same features up to float
 // rounding. The oracle detections on the MKL-DNN path are checked by OracleParity.
 //
 // Tolerance: folding a BatchNorm replaces conv -> (y - mean) * s + beta by conv(w * s) + b',
@@ -19,8 +19,7 @@
 #include "cppdet/models/backbones/resnet.h"
 #include "cppdet/models/common/fuse_conv_bn.h"
 #include "cppdet/models/common/layers.h"
-#include "cppdet/models/common/mkldnn_conv.h"
-#include "cppdet/models/mkldnn_inference.h"
+#include "cppdet/models/precision/inference_precision.h"
 
 namespace cppdet::models {
 namespace {
@@ -119,7 +118,7 @@ TEST(FuseConvBn, LeavesBatchNormsInTrainingModeAlone) {
 }
 
 TEST(MkldnnInference, ResNetsGiveTheSameFeatures) {
-  if (!mkldnn_available()) GTEST_SKIP() << "LibTorch built without MKL-DNN";
+  if (!at::hasMKLDNN()) GTEST_SKIP() << "LibTorch built without MKL-DNN";
   for (const auto& [depth, style] :
        std::vector<std::pair<int64_t, std::string>>{{50, "pytorch"}, {18, "pytorch"}, {50, "caffe"}}) {
     SCOPED_TRACE("depth " + std::to_string(depth) + " " + style);
@@ -137,7 +136,7 @@ TEST(MkldnnInference, ResNetsGiveTheSameFeatures) {
 }
 
 TEST(MkldnnInference, IsNeverUsedForTrainingOrWithAutograd) {
-  if (!mkldnn_available()) GTEST_SKIP() << "LibTorch built without MKL-DNN";
+  if (!at::hasMKLDNN()) GTEST_SKIP() << "LibTorch built without MKL-DNN";
   std::shared_ptr<ResNet> net = random_resnet(18);
   ASSERT_EQ(set_mkldnn_inference(*net, true), 1);
   const torch::Tensor x = torch::randn({1, 3, 64, 64});
@@ -153,7 +152,7 @@ TEST(MkldnnInference, IsNeverUsedForTrainingOrWithAutograd) {
 }
 
 TEST(MkldnnInference, SeesWeightsChangedAfterItWasTurnedOn) {
-  if (!mkldnn_available()) GTEST_SKIP() << "LibTorch built without MKL-DNN";
+  if (!at::hasMKLDNN()) GTEST_SKIP() << "LibTorch built without MKL-DNN";
   std::shared_ptr<ResNet> net = random_resnet(18);
   torch::NoGradGuard no_grad;
   const torch::Tensor x = torch::randn({1, 3, 64, 64});

@@ -21,7 +21,7 @@
 #include "cppdet/io/checkpoint.h"
 #include "cppdet/io/state_dict.h"
 #include "cppdet/models/backbones/backbone.h"
-#include "cppdet/models/common/mkldnn_conv.h"
+#include "cppdet/models/precision/inference_precision.h"
 #include "cppdet/models/necks/neck.h"
 #include "cppdet/models/registries.h"
 #include "support/test_support.h"
@@ -128,7 +128,7 @@ void check_case(const std::string& dir, bool mkldnn, bool from_png) {
   const io::LoadReport report = io::load_state_dict(net, io::read_checkpoint(dir + "/checkpoint_zip.pth").state_dict, true);
   ASSERT_TRUE(report.exact()) << report.message();
   net.eval();
-  if (mkldnn) ASSERT_TRUE(net.backbone->set_mkldnn_inference(true));
+  if (mkldnn) ASSERT_EQ(set_mkldnn_inference(*net.backbone, true), 1);
 
   const json ref = json::parse(testing::read_text(dir + "/outputs.json"));
   const torch::Tensor npy = read_npy_float32(dir + "/input.npy");
@@ -163,7 +163,7 @@ TEST_P(DcnFeatureParity, BackboneAndNeckMatchMmdet) {
     SCOPED_TRACE("modules, input.png");
     check_case(dir, false, true);
   }
-  if (mkldnn_available()) {
+  if (at::hasMKLDNN()) {
     SCOPED_TRACE("MKL-DNN inference path, input.npy");
     check_case(dir, true, false);
   }

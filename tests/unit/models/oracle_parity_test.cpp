@@ -17,9 +17,8 @@
 #include "cppdet/config/config_file.h"
 #include "cppdet/io/checkpoint.h"
 #include "cppdet/io/state_dict.h"
-#include "cppdet/models/common/mkldnn_conv.h"
 #include "cppdet/models/detectors/two_stage.h"
-#include "cppdet/models/mkldnn_inference.h"
+#include "cppdet/models/precision/inference_precision.h"
 #include "cppdet/models/roi_heads/cascade_roi_head.h"
 #include "model_test_util.h"
 
@@ -255,7 +254,7 @@ TEST_P(OracleParity, MatchesMmdetReference) {
   const auto& [name, mkldnn] = GetParam();
   const std::string dir = case_dir(name);
   if (dir.empty()) GTEST_SKIP() << "oracle case " << name << " not found";
-  if (mkldnn && !mkldnn_available()) GTEST_SKIP() << "LibTorch built without MKL-DNN";
+  if (mkldnn && !at::hasMKLDNN()) GTEST_SKIP() << "LibTorch built without MKL-DNN";
   const config::Value cfg = config::load_config(dir + "/config.py");
   std::shared_ptr<Detector> model = build_detector(cfg.as_dict().at("model"));
   const io::Checkpoint ckpt = io::read_checkpoint(dir + "/checkpoint_zip.pth");

@@ -14,7 +14,7 @@
 #include "cppdet/models/backbones/resnet.h"
 #include "cppdet/models/common/deform_conv_pack.h"
 #include "cppdet/models/common/fuse_conv_bn.h"
-#include "cppdet/models/common/mkldnn_conv.h"
+#include "cppdet/models/precision/inference_precision.h"
 #include "cppdet/models/init/init_weights.h"
 #include "cppdet/models/plugins/plugin_layer.h"
 #include "model_test_util.h"
@@ -148,10 +148,10 @@ TEST(ResNetDcnPlugins, MkldnnPathAndConvBnFusionKeepTheFeatures) {
   torch::NoGradGuard no_grad;
   const torch::Tensor x = torch::randn({1, 3, 64, 96});
   const std::vector<torch::Tensor> ref = net->forward(x);
-  if (mkldnn_available()) {
-    ASSERT_TRUE(net->set_mkldnn_inference(true));
+  if (at::hasMKLDNN()) {
+    ASSERT_EQ(set_mkldnn_inference(*net, true), 1);
     expect_features_near(net->forward(x), ref);
-    net->set_mkldnn_inference(false);
+    set_mkldnn_inference(*net, false);
   }
   // 16 blocks: 3 pairs each except the 13 deformable conv2s, which keep their BN (as mmcv's
   // fuse_conv_bn folds only into nn.Conv2d); + the stem and 4 shortcuts.

@@ -13,12 +13,6 @@ class Backbone : public torch::nn::Module {
   virtual std::vector<torch::Tensor> forward(const torch::Tensor& x) = 0;
   // Channels of each returned feature map.
   virtual std::vector<int64_t> out_channels() const = 0;
-  // Turns the backbone's MKL-DNN CPU inference path on (when it has one and this build has
-  // MKL-DNN) or off; returns whether it is on. See models/mkldnn_inference.h.
-  virtual bool set_mkldnn_inference(bool on) {
-    (void)on;
-    return false;
-  }
 };
 
 }  // namespace cppdet::models

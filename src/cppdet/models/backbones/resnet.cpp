@@ -1,6 +1,6 @@
 #include "cppdet/models/backbones/resnet.h"
 
-#include <c10/core/GradMode.h>
+#include <ATen/Context.h>
 #include <torch/nn/functional/pooling.h>
 
 #include <algorithm>
@@ -13,38 +13,77 @@
 #include "cppdet/distributed/process_group.h"
 #include "cppdet/distributed/sync_batch_norm.h"
 #include "cppdet/models/common/checkpoint.h"
-#include "cppdet/models/common/mkldnn_conv.h"
+#include "cppdet/models/precision/prepared_conv.h"
 #include "cppdet/models/plugins/plugin_layer.h"
 #include "cppdet/models/registries.h"
 
 namespace cppdet::models {
 
-// One residual block prepared for MKL-DNN inference (each BatchNorm folded into its conv).
-// Outside the anonymous namespace: ResNet::MkldnnPlan holds it.
-struct ResNetMkldnnBlock {
+// One residual block prepared for inference (each BatchNorm folded into its conv; activations in
+// the form of the plan's precision, models/precision/activation.h). Outside the anonymous
+// namespace: ResNet::PreparedPlan holds it.
+struct ResNetPreparedBlock {
   using DenseFn = std::function<torch::Tensor(const torch::Tensor&)>;
-  MkldnnConv conv1, conv2, conv3;  // conv3 only in a Bottleneck
-  std::optional<MkldnnConv> downsample;
+  PrecisionMode mode = PrecisionMode::kFp32;
+  bool mkldnn_layout = false;
+  PreparedConv conv1, conv2, conv3;  // conv3 only in a Bottleneck; ReLU fused into conv1 (and a Bottleneck's conv2)
+  std::optional<PreparedConv> downsample;
   bool bottleneck = false;
-  // Layers without a MKL-DNN kernel run on dense tensors, the activation converted around them:
-  // a deformable conv2 with its BatchNorm (then `conv2` is unused), plugins after conv1/2/3.
+  ActivationPoint sum;  // the residual sum after its ReLU
+  // Layers without a prepared kernel run on dense float tensors, the activation converted around
+  // them (int8: quantized again at the point after them): a deformable conv2 with its BatchNorm
+  // and ReLU (then `conv2` is unused), plugins after conv1/2/3.
   DenseFn dense_conv2;
+  ActivationPoint dense_conv2_out;
   std::array<std::vector<DenseFn>, 3> plugins;
+  std::array<ActivationPoint, 3> plugins_out;
 
-  // x, result: MKL-DNN layout.
+  // x, result: the plan's activation form.
   torch::Tensor forward(const torch::Tensor& x) const {
-    torch::Tensor out = dense(plugins[0], conv1(x).relu_());
-    out = dense_conv2 ? dense_conv2(out.to_dense()).to_mkldnn() : conv2(out);
-    if (bottleneck) out = dense(plugins[2], conv3(dense(plugins[1], out.relu_())));
-    out.add_(downsample ? (*downsample)(x) : x);
-    return out.relu_();
+    torch::Tensor out = dense(plugins[0], conv1(x), plugins_out[0]);
+    out = dense_conv2 ? from_float(dense_conv2(to_float(out)), dense_conv2_out) : conv2(out);
+    if (bottleneck) out = dense(plugins[2], conv3(dense(plugins[1], out, plugins_out[1])), plugins_out[2]);
+    return add_activations(std::move(out), downsample ? (*downsample)(x) : x, /*relu=*/true, mode, sum);
   }
 
-  static torch::Tensor dense(const std::vector<DenseFn>& layers, const torch::Tensor& x) {
+  torch::Tensor dense(const std::vector<DenseFn>& layers, const torch::Tensor& x, const ActivationPoint& out) const {
     if (layers.empty()) return x;
-    torch::Tensor y = x.to_dense();
+    torch::Tensor y = to_float(x);
     for (const DenseFn& layer : layers) y = layer(y);
-    return y.to_mkldnn();
+    return from_float(y, out);
+  }
+
+  // A dense float activation in the plan's form.
+  torch::Tensor from_float(const torch::Tensor& y, const ActivationPoint& point) const {
+    switch (mode) {
+      case PrecisionMode::kFp32: return mkldnn_layout ? y.to_mkldnn() : y;
+      case PrecisionMode::kBf16: return mkldnn_layout ? y.to_mkldnn(torch::kBFloat16) : y.to(torch::kBFloat16);
+      case PrecisionMode::kInt8: return point.quantize(y);
+      case PrecisionMode::kCalibrate: return point.observe(y);
+    }
+    return y;
+  }
+};
+
+// What preparing a block needs: the plan's precision, and a name for each layer.
+struct ResNetPlanContext {
+  InferencePrecision precision;
+  bool mkldnn_layout = false;
+
+  PreparedConv conv(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl* bn, const std::string& name,
+                    bool relu) const {
+    PreparedConvOptions o;
+    o.relu = relu;
+    o.mkldnn_layout = mkldnn_layout;
+    return PreparedConv(conv_weights(conv, bn), precision, name, o);
+  }
+  ActivationPoint point(const std::string& name) const { return ActivationPoint(precision, name); }
+  ResNetPreparedBlock block(const std::string& name) const {
+    ResNetPreparedBlock b;
+    b.mode = precision.mode;
+    b.mkldnn_layout = mkldnn_layout;
+    b.sum = point(name + ".add");
+    return b;
   }
 };
 
@@ -86,10 +125,11 @@ std::pair<torch::nn::Conv2dImpl*, torch::nn::BatchNorm2dImpl*> downsample_parts(
   return {conv, bn};
 }
 
-std::optional<MkldnnConv> prepare_downsample(const torch::nn::Sequential& downsample) {
+std::optional<PreparedConv> prepare_downsample(const torch::nn::Sequential& downsample, const ResNetPlanContext& ctx,
+                                               const std::string& name) {
   if (!downsample) return std::nullopt;
   auto [conv, bn] = downsample_parts(downsample);
-  return MkldnnConv(*conv, bn);
+  return ctx.conv(*conv, bn, name + ".0", false);
 }
 
 // Folds the shortcut's BatchNorm into its conv: "downsample" becomes the conv alone.
@@ -135,11 +175,11 @@ class BasicBlockImpl : public torch::nn::Module, public FusesConvBn {
   int64_t fuse_conv_bn() override {
     return norm1_.fold_into(*this, *conv1_) + norm2_.fold_into(*this, *conv2_) + fuse_downsample(*this, downsample_);
   }
-  ResNetMkldnnBlock prepare_mkldnn() const {
-    ResNetMkldnnBlock b;
-    b.conv1 = MkldnnConv(*conv1_, norm1_.batch_norm());
-    b.conv2 = MkldnnConv(*conv2_, norm2_.batch_norm());
-    b.downsample = prepare_downsample(downsample_);
+  ResNetPreparedBlock prepare(const ResNetPlanContext& ctx, const std::string& name) const {
+    ResNetPreparedBlock b = ctx.block(name);
+    b.conv1 = ctx.conv(*conv1_, norm1_.batch_norm(), name + ".conv1", /*relu=*/true);
+    b.conv2 = ctx.conv(*conv2_, norm2_.batch_norm(), name + ".conv2", /*relu=*/false);
+    b.downsample = prepare_downsample(downsample_, ctx, name + ".downsample");
     return b;
   }
 
@@ -200,20 +240,23 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
     return norm1_.fold_into(*this, *conv1_) + (conv2_ ? norm2_.fold_into(*this, *conv2_) : 0) +
            norm3_.fold_into(*this, *conv3_) + fuse_downsample(*this, downsample_);
   }
-  ResNetMkldnnBlock prepare_mkldnn() const {
-    ResNetMkldnnBlock b;
-    b.conv1 = MkldnnConv(*conv1_, norm1_.batch_norm());
+  ResNetPreparedBlock prepare(const ResNetPlanContext& ctx, const std::string& name) const {
+    ResNetPreparedBlock b = ctx.block(name);
+    b.conv1 = ctx.conv(*conv1_, norm1_.batch_norm(), name + ".conv1", /*relu=*/true);
     if (dcn2_) {
       b.dense_conv2 = dense_deform_conv2();
+      b.dense_conv2_out = ctx.point(name + ".conv2.output");
     } else {
-      b.conv2 = MkldnnConv(*conv2_, norm2_.batch_norm());
+      b.conv2 = ctx.conv(*conv2_, norm2_.batch_norm(), name + ".conv2", /*relu=*/true);
     }
-    b.conv3 = MkldnnConv(*conv3_, norm3_.batch_norm());
-    b.downsample = prepare_downsample(downsample_);
+    b.conv3 = ctx.conv(*conv3_, norm3_.batch_norm(), name + ".conv3", /*relu=*/false);
+    b.downsample = prepare_downsample(downsample_, ctx, name + ".downsample");
     b.bottleneck = true;
-    for (size_t i = 0; i < plugins_.size(); ++i)
+    for (size_t i = 0; i < plugins_.size(); ++i) {
       for (const std::shared_ptr<PluginLayer>& plugin : plugins_[i])
         b.plugins[i].push_back([plugin](const torch::Tensor& x) { return plugin->forward(x); });
+      if (!plugins_[i].empty()) b.plugins_out[i] = ctx.point(name + ".after_conv" + std::to_string(i + 1) + ".output");
+    }
     return b;
   }
 
@@ -262,15 +305,15 @@ class BottleneckImpl : public torch::nn::Module, public FusesConvBn {
     return out;
   }
 
-  // The deformable conv2 and its eval-mode BatchNorm as a per-channel scale and shift (copied
-  // now, like the MKL-DNN weights), on dense tensors.
-  ResNetMkldnnBlock::DenseFn dense_deform_conv2() const {
+  // The deformable conv2, its eval-mode BatchNorm as a per-channel scale and shift (copied now,
+  // like the prepared weights) and its ReLU, on dense float tensors.
+  ResNetPreparedBlock::DenseFn dense_deform_conv2() const {
     const std::shared_ptr<DeformConvPackImpl> dcn = dcn2_.ptr();
-    const torch::nn::BatchNorm2dImpl* bn = norm2_.batch_norm();  // set_mkldnn_inference refuses GN
-    if (!bn) throw UserError("MKL-DNN inference: the deformable conv2 has no BatchNorm after it");
+    const torch::nn::BatchNorm2dImpl* bn = norm2_.batch_norm();  // set_inference_precision refuses GN
+    if (!bn) throw UserError("prepared inference: the deformable conv2 has no BatchNorm after it");
     const torch::Tensor scale = (bn->weight / torch::sqrt(bn->running_var + bn->options.eps())).view({1, -1, 1, 1});
     const torch::Tensor shift = bn->bias.view({1, -1, 1, 1}) - bn->running_mean.view({1, -1, 1, 1}) * scale;
-    return [dcn, scale, shift](const torch::Tensor& x) { return dcn->forward(x).mul_(scale).add_(shift); };
+    return [dcn, scale, shift](const torch::Tensor& x) { return dcn->forward(x).mul_(scale).add_(shift).relu_(); };
   }
 };
 TORCH_MODULE(Bottleneck);
@@ -305,9 +348,10 @@ std::vector<bool> read_stage_flags(const config::Value& v, const std::string& pa
 
 }  // namespace
 
-struct ResNet::MkldnnPlan {
-  MkldnnConv stem;
-  std::vector<std::vector<ResNetMkldnnBlock>> layers;
+struct ResNet::PreparedPlan {
+  PrecisionMode mode = PrecisionMode::kFp32;
+  PreparedConv stem;  // conv1 + bn1 + ReLU
+  std::vector<std::vector<ResNetPreparedBlock>> layers;
 };
 
 ResNetPluginConfig ResNetPluginConfig::from_config(const config::Value& cfg, const std::string& path, int64_t num_stages) {
@@ -429,11 +473,7 @@ ResNet::ResNet(ResNetOptions options) : options_(std::move(options)) {
 }
 
 std::vector<torch::Tensor> ResNet::forward(const torch::Tensor& x) {
-  if (mkldnn_plan_ && !is_training() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
-      !c10::GradMode::is_enabled()) {
-    if (mkldnn_weights_ != weights_fingerprint()) set_mkldnn_inference(true);  // weights changed: copy them again
-    if (mkldnn_plan_) return forward_mkldnn(x);
-  }
+  if (x.scalar_type() == torch::kFloat && prepared_.applies(*this, *this, x)) return forward_prepared(x);
   torch::Tensor y = torch::relu(norm1_.forward(conv1_->forward(x)));
   y = torch::max_pool2d(y, 3, 2, 1);
   std::vector<torch::Tensor> outs;
@@ -449,49 +489,58 @@ bool ResNet::is_out_index(size_t stage) const {
          options_.out_indices.end();
 }
 
-std::vector<torch::Tensor> ResNet::forward_mkldnn(const torch::Tensor& x) const {
-  torch::Tensor y = mkldnn_plan_->stem(x.contiguous().to_mkldnn()).relu_();
-  y = torch::max_pool2d(y, 3, 2, 1);
+std::vector<torch::Tensor> ResNet::forward_prepared(const torch::Tensor& x) const {
+  const PreparedPlan& plan = *plan_;
+  torch::Tensor y = plan.mode == PrecisionMode::kFp32   ? x.contiguous().to_mkldnn()
+                    : plan.mode == PrecisionMode::kBf16 ? x.contiguous().to_mkldnn(torch::kBFloat16)
+                                                        : x;  // int8: the stem quantizes it
+  y = torch::max_pool2d(plan.stem(y), {3, 3}, {2, 2}, {1, 1}, {1, 1});  // 2-d sizes: the quantized kernel takes no others
   std::vector<torch::Tensor> outs;
-  for (size_t i = 0; i < mkldnn_plan_->layers.size(); ++i) {
-    for (const ResNetMkldnnBlock& block : mkldnn_plan_->layers[i]) y = block.forward(y);
-    if (is_out_index(i)) outs.push_back(y.to_dense());
+  for (size_t i = 0; i < plan.layers.size(); ++i) {
+    for (const ResNetPreparedBlock& block : plan.layers[i]) y = block.forward(y);
+    if (is_out_index(i)) outs.push_back(y.is_mkldnn() ? y.to_dense() : y);
   }
   return outs;
 }
 
-bool ResNet::set_mkldnn_inference(bool on) {
-  mkldnn_plan_.reset();
-  if (!on || is_training() || !mkldnn_available() || options_.norm_cfg.type == "GN" ||
-      !conv1_->weight.device().is_cpu() || conv1_->weight.scalar_type() != torch::kFloat)
+bool ResNet::set_inference_precision(const InferencePrecision& precision, const std::string& path) {
+  plan_.reset();
+  const bool reduced = precision.mode != PrecisionMode::kFp32;
+  if (reduced && options_.norm_cfg.type == "GN")
+    throw UserError((path.empty() ? std::string("ResNet") : path) + " (ResNet with GroupNorm): " +
+                    mode_name(precision.mode) + " needs BatchNorm, which it folds into the convolutions; use fp32");
+  const bool usable = !is_training() && conv1_->weight.device().is_cpu() && conv1_->weight.scalar_type() == torch::kFloat &&
+                      (reduced ? (precision.mode == PrecisionMode::kInt8 || at::hasMKLDNN())
+                               : precision.mkldnn && at::hasMKLDNN() && options_.norm_cfg.type != "GN");
+  if (!usable) {
+    prepared_.set(false, precision, path, *this);
     return false;
-  auto plan = std::make_shared<MkldnnPlan>();
-  plan->stem = MkldnnConv(*conv1_, norm1_.batch_norm());
-  for (const torch::nn::Sequential& layer : layers_) {
-    std::vector<ResNetMkldnnBlock> blocks;
-    for (size_t b = 0; b < layer->size(); ++b) {
-      if (const auto* bottleneck = layer->ptr(b)->as<Bottleneck>())
-        blocks.push_back(bottleneck->prepare_mkldnn());
+  }
+  ResNetPlanContext ctx;
+  ctx.precision = precision;
+  ctx.mkldnn_layout = precision.mode == PrecisionMode::kFp32 || precision.mode == PrecisionMode::kBf16;
+  auto plan = std::make_shared<PreparedPlan>();
+  plan->mode = precision.mode;
+  plan->stem = ctx.conv(*conv1_, norm1_.batch_norm(), child_path(path, "conv1"), /*relu=*/true);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const std::string layer_path = child_path(path, "layer" + std::to_string(i + 1));
+    std::vector<ResNetPreparedBlock> blocks;
+    for (size_t b = 0; b < layers_[i]->size(); ++b) {
+      const std::string name = layer_path + "." + std::to_string(b);
+      if (const auto* bottleneck = layers_[i]->ptr(b)->as<Bottleneck>())
+        blocks.push_back(bottleneck->prepare(ctx, name));
       else
-        blocks.push_back(layer->ptr(b)->as<BasicBlock>()->prepare_mkldnn());
+        blocks.push_back(layers_[i]->ptr(b)->as<BasicBlock>()->prepare(ctx, name));
     }
     plan->layers.push_back(std::move(blocks));
   }
-  mkldnn_plan_ = std::move(plan);
-  mkldnn_weights_ = weights_fingerprint();
+  plan_ = std::move(plan);
+  prepared_.set(true, precision, path, *this);
   return true;
 }
 
-int64_t ResNet::weights_fingerprint() const {
-  int64_t fingerprint = 0;
-  for (const std::vector<torch::Tensor>& tensors : {parameters(), buffers()})
-    for (const torch::Tensor& t : tensors)
-      fingerprint += static_cast<int64_t>(t._version()) + static_cast<int64_t>(reinterpret_cast<intptr_t>(t.data_ptr()));
-  return fingerprint;
-}
-
 int64_t ResNet::fuse_conv_bn() {
-  // A MKL-DNN plan stays valid: it holds the folded weights already.
+  // A prepared plan is made again on the next forward (the conv's weights change).
   return norm1_.fold_into(*this, *conv1_) ? 1 : 0;
 }
 
@@ -503,7 +552,10 @@ std::vector<int64_t> ResNet::out_channels() const {
 
 void ResNet::train(bool on) {
   torch::nn::Module::train(on);
-  if (on) mkldnn_plan_.reset();
+  if (on) {
+    plan_.reset();
+    prepared_.reset();
+  }
   if (options_.frozen_stages >= 0) {
     set_module_frozen(*conv1_);
     for (const auto& child : named_children())

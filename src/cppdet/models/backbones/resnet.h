@@ -19,6 +19,7 @@
 #include "cppdet/models/backbones/backbone.h"
 #include "cppdet/models/common/deform_conv_pack.h"
 #include "cppdet/models/common/layers.h"
+#include "cppdet/models/precision/inference_precision.h"
 
 namespace cppdet::models {
 
@@ -56,22 +57,22 @@ struct ResNetOptions {
   static ResNetOptions from_config(const config::Value& cfg, const std::string& path);
 };
 
-class ResNet : public Backbone, public FusesConvBn {
+class ResNet : public Backbone, public FusesConvBn, public PrecisionAware {
  public:
   explicit ResNet(ResNetOptions options);
   std::vector<torch::Tensor> forward(const torch::Tensor& x) override;
   std::vector<int64_t> out_channels() const override;
   // Applies frozen_stages and norm_eval on top of Module::train; train(true) also drops the
-  // MKL-DNN inference path.
+  // prepared inference path.
   void train(bool on = true) override;
-  // MKL-DNN inference: each conv with its BatchNorm folded in and its weight reordered once
-  // (copies of the current weights; forward copies them again when the weights have changed
-  // since, e.g. by load_state_dict); forward then keeps the activations in MKL-DNN layout from
-  // the stem to each returned stage, which comes back dense.
-  // Taken only in eval mode, for float CPU input, without autograd; otherwise forward runs the
-  // modules. Not available (false) in training mode, for GN, non-CPU or non-float weights, or
-  // without MKL-DNN.
-  bool set_mkldnn_inference(bool on) override;
+  // Prepared inference (models/precision/inference_precision.h): each conv with its BatchNorm
+  // folded in, prepared once in the precision (fp32 and bf16: weights reordered into oneDNN's
+  // blocked layout, activations kept in MKL-DNN layout from the stem to each returned stage,
+  // which comes back dense: float32 for fp32, bfloat16 for bf16; int8: quint8 activations, the
+  // returned stages too). Taken only in eval mode, for float CPU input, without autograd;
+  // otherwise forward runs the modules. Not available (false) in training mode, for non-CPU or
+  // non-float weights, for fp32 with GN or without MKL-DNN; bf16/int8 with GN: UserError.
+  bool set_inference_precision(const InferencePrecision& precision, const std::string& path) override;
   // The stem's conv1/bn1 (the blocks fold their own pairs).
   int64_t fuse_conv_bn() override;
   const ResNetOptions& options() const { return options_; }
@@ -82,15 +83,12 @@ class ResNet : public Backbone, public FusesConvBn {
   NormLayer norm1_;
   std::vector<torch::nn::Sequential> layers_;
   std::vector<int64_t> stage_channels_;
-  struct MkldnnPlan;
-  std::shared_ptr<const MkldnnPlan> mkldnn_plan_;
-  int64_t mkldnn_weights_ = 0;  // weights_fingerprint() when the plan was made
+  struct PreparedPlan;
+  std::shared_ptr<const PreparedPlan> plan_;
+  PreparedState prepared_;
 
-  // Changes when any parameter or buffer is modified in place (its version counter) or
-  // replaced (its storage address).
-  int64_t weights_fingerprint() const;
   bool is_out_index(size_t stage) const;
-  std::vector<torch::Tensor> forward_mkldnn(const torch::Tensor& x) const;
+  std::vector<torch::Tensor> forward_prepared(const torch::Tensor& x) const;
 };
 
 }  // namespace cppdet::models

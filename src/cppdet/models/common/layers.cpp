@@ -63,10 +63,26 @@ ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& o, bool bias) : relu_(o.
 }
 
 torch::Tensor ConvModuleImpl::forward(const torch::Tensor& x) {
+  if (prepared_.applies(*this, *this, x)) return prepared_conv_(x);
   torch::Tensor y = conv->forward(x);
   if (norm_) y = norm_.forward(y);
   if (relu_) y = torch::relu(y);
   return y;
+}
+
+bool ConvModuleImpl::set_inference_precision(const InferencePrecision& precision, const std::string& path) {
+  prepared_conv_ = PreparedConv();
+  const bool prepare = precision.mode != PrecisionMode::kFp32 && !is_training();
+  if (prepare) {
+    if (norm_ && !norm_.is_batch_norm())
+      throw UserError(path + " (ConvModule with GroupNorm): " + std::string(mode_name(precision.mode)) +
+                      " needs BatchNorm or no norm; use fp32");
+    PreparedConvOptions o;
+    o.relu = relu_;
+    prepared_conv_ = PreparedConv(conv_weights(*conv, norm_.batch_norm()), precision, child_path(path, "conv"), o);
+  }
+  prepared_.set(prepare, precision, path, *this);
+  return prepare;
 }
 
 bool read_relu_act_cfg(const config::Value* node, const std::string& path, bool fallback) {

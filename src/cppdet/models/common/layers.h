@@ -11,6 +11,8 @@
 
 #include "cppdet/config/value.h"
 #include "cppdet/models/common/fuse_conv_bn.h"
+#include "cppdet/models/precision/inference_precision.h"
+#include "cppdet/models/precision/prepared_conv.h"
 
 namespace cppdet::models {
 
@@ -65,19 +67,26 @@ struct ConvModuleOptions {
 };
 
 // mmcv ConvModule with order (conv, norm, act).
-class ConvModuleImpl : public torch::nn::Module, public FusesConvBn {
+class ConvModuleImpl : public torch::nn::Module, public FusesConvBn, public PrecisionAware {
  public:
   explicit ConvModuleImpl(const ConvModuleOptions& options);
   // With an explicit conv bias (mmcv's bias=True/False instead of 'auto').
   ConvModuleImpl(const ConvModuleOptions& options, bool bias);
+  // x: [N, C, H, W]; on the prepared path any activation form (models/precision/activation.h),
+  // and the result is in the precision's form.
   torch::Tensor forward(const torch::Tensor& x);
   int64_t fuse_conv_bn() override { return norm_.fold_into(*this, *conv) ? 1 : 0; }
+  // bf16 / int8 / calibration: conv + folded BatchNorm + ReLU as one PreparedConv ("<path>.conv");
+  // fp32: the plain layers. GroupNorm: UserError for bf16 / int8.
+  bool set_inference_precision(const InferencePrecision& precision, const std::string& path) override;
 
   torch::nn::Conv2d conv{nullptr};
 
  private:
   NormLayer norm_;
   bool relu_;
+  PreparedConv prepared_conv_;
+  PreparedState prepared_;
 };
 TORCH_MODULE(ConvModule);
 

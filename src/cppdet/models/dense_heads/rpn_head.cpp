@@ -48,12 +48,36 @@ RPNHead::RPNHead(const RPNHeadOptions& o) : AnchorHead(o.head) {
 
 DenseHeadOutputs RPNHead::forward(const std::vector<torch::Tensor>& feats) {
   DenseHeadOutputs out;
+  if (!feats.empty() && prepared_.applies(*this, *this, feats[0])) {
+    for (const torch::Tensor& f : feats) {
+      const torch::Tensor x = rpn_conv_ ? prepared_conv_(f) : torch::relu(rpn_convs_->forward(f));
+      out.cls_scores.push_back(prepared_cls_(x));
+      out.bbox_preds.push_back(prepared_reg_(x));
+    }
+    return out;
+  }
   for (const torch::Tensor& f : feats) {
     const torch::Tensor x = torch::relu(rpn_conv_ ? rpn_conv_->forward(f) : rpn_convs_->forward(f));
     out.cls_scores.push_back(rpn_cls_->forward(x));
     out.bbox_preds.push_back(rpn_reg_->forward(x));
   }
   return out;
+}
+
+bool RPNHead::set_inference_precision(const InferencePrecision& precision, const std::string& path) {
+  prepared_conv_ = prepared_cls_ = prepared_reg_ = PreparedConv();
+  const bool prepare = precision.mode != PrecisionMode::kFp32 && !is_training();
+  if (prepare) {
+    PreparedConvOptions relu, prediction;
+    relu.relu = true;
+    prediction.float_output = true;
+    if (rpn_conv_)
+      prepared_conv_ = PreparedConv(conv_weights(*rpn_conv_, nullptr), precision, child_path(path, "rpn_conv"), relu);
+    prepared_cls_ = PreparedConv(conv_weights(*rpn_cls_, nullptr), precision, child_path(path, "rpn_cls"), prediction);
+    prepared_reg_ = PreparedConv(conv_weights(*rpn_reg_, nullptr), precision, child_path(path, "rpn_reg"), prediction);
+  }
+  prepared_.set(prepare, precision, path, *this);
+  return prepare;
 }
 
 std::vector<torch::Tensor> RPNHead::simple_test_rpn(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas) {

@@ -7,6 +7,8 @@
 #include <torch/nn/modules/conv.h>
 
 #include "cppdet/models/dense_heads/anchor_head.h"
+#include "cppdet/models/precision/inference_precision.h"
+#include "cppdet/models/precision/prepared_conv.h"
 
 namespace cppdet::models {
 
@@ -17,10 +19,14 @@ struct RPNHeadOptions {
   static RPNHeadOptions from_config(const config::Value& cfg, const std::string& path, const HeadConfigs& head_cfgs);
 };
 
-class RPNHead : public AnchorHead {
+class RPNHead : public AnchorHead, public PrecisionAware {
  public:
   explicit RPNHead(const RPNHeadOptions& options);
+  // Outputs are float32; on the prepared path (bf16 / int8) feats may be in any activation form.
   DenseHeadOutputs forward(const std::vector<torch::Tensor>& feats) override;
+  // bf16 / int8 / calibration: rpn_conv (+ ReLU) prepared; rpn_cls and rpn_reg return float32
+  // (in int8 they run in float32 on the dequantized features). fp32: the plain layers.
+  bool set_inference_precision(const InferencePrecision& precision, const std::string& path) override;
   // Proposals of each image [P, 5] (x1 y1 x2 y2 score) in resized-image coordinates.
   std::vector<torch::Tensor> simple_test_rpn(const DenseHeadOutputs& outputs, const std::vector<ImageMeta>& metas);
   // The same with explicit settings (training: train_cfg.rpn_proposal). Uses detached outputs.
@@ -42,6 +48,8 @@ class RPNHead : public AnchorHead {
   torch::nn::Sequential rpn_convs_{nullptr};     // num_convs > 1: ConvModules
   torch::nn::Conv2d rpn_cls_{nullptr};
   torch::nn::Conv2d rpn_reg_{nullptr};
+  PreparedState prepared_;
+  PreparedConv prepared_conv_, prepared_cls_, prepared_reg_;  // prepared_conv_ only for num_convs == 1
 };
 
 }  // namespace cppdet::models

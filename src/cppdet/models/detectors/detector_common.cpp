@@ -1,6 +1,7 @@
 #include "cppdet/models/detectors/detector_common.h"
 
 #include "cppdet/core/error.h"
+#include "cppdet/models/precision/activation.h"
 
 namespace cppdet::models {
 
@@ -20,11 +21,11 @@ std::vector<torch::Tensor> run_backbone_and_neck(Backbone& backbone, Neck* neck,
                                                  DebugTrace* trace) {
   std::vector<torch::Tensor> x = backbone.forward(img);
   if (trace)
-    for (size_t i = 0; i < x.size(); ++i) trace->record("backbone." + std::to_string(i), x[i]);
+    for (size_t i = 0; i < x.size(); ++i) trace->record("backbone." + std::to_string(i), to_float(x[i]));
   if (neck) {
     x = neck->forward(x);
     if (trace)
-      for (size_t i = 0; i < x.size(); ++i) trace->record("neck." + std::to_string(i), x[i]);
+      for (size_t i = 0; i < x.size(); ++i) trace->record("neck." + std::to_string(i), to_float(x[i]));
   }
   return x;
 }

@@ -18,7 +18,8 @@ namespace cppdet::models {
 // stage's for a cascade, or bbox_head num_classes) before the heads are built.
 int64_t config_num_classes(const config::Value& cfg, const std::string& head_key);
 
-// backbone -> optional neck, recording "backbone.i" / "neck.i" in `trace`.
+// backbone -> optional neck, recording "backbone.i" / "neck.i" in `trace` (as float32; on a
+// bf16 / int8 path the returned features are in that precision's form).
 std::vector<torch::Tensor> run_backbone_and_neck(Backbone& backbone, Neck* neck, const torch::Tensor& img,
                                                  DebugTrace* trace);
 

@@ -3,9 +3,16 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/utils.h>
 
+#include <typeinfo>
+
 #include "cppdet/config/reader.h"
 #include "cppdet/core/error.h"
 #include "cppdet/models/detectors/detector_common.h"
+#include "cppdet/models/necks/fpn.h"
+#include "cppdet/models/precision/activation.h"
+#include "cppdet/models/roi_heads/bbox_heads/convfc_bbox_head.h"
+#include "cppdet/models/roi_heads/mask_heads/fcn_mask_head.h"
+#include "cppdet/models/roi_heads/standard_roi_head.h"
 
 namespace cppdet::models {
 
@@ -81,7 +88,26 @@ std::vector<DetResult> TwoStageDetector::simple_test(const torch::Tensor& img, c
   const std::vector<torch::Tensor> proposals = rpn.simple_test_rpn(rpn_out, metas);
   if (trace)
     for (size_t i = 0; i < proposals.size(); ++i) trace->record("rpn_proposals." + std::to_string(i), proposals[i]);
-  return roi_head_->simple_test(x, proposals, metas, rescale, trace);
+  // RoIAlign pools from float32 maps (bf16 / int8 features are converted once, here).
+  std::vector<torch::Tensor> feats;
+  for (const torch::Tensor& level : x) feats.push_back(to_float(level));
+  return roi_head_->simple_test(feats, proposals, metas, rescale, trace);
+}
+
+std::string TwoStageDetector::reduced_precision_limitation() const {
+  auto unsupported = [](const std::string& what, const torch::nn::Module& m) {
+    return what + " " + m.name() + " has no bf16 / int8 path (supported: ResNet backbone, FPN, RPNHead, "
+           "StandardRoIHead with ConvFCBBoxHead / FCNMaskHead)";
+  };
+  if (neck_ && typeid(*neck_) != typeid(FPN)) return unsupported("the neck", *neck_);
+  if (typeid(*rpn_head_) != typeid(RPNHead)) return unsupported("the RPN head", *rpn_head_);
+  if (typeid(*roi_head_) != typeid(StandardRoIHead)) return unsupported("the RoI head", *roi_head_);
+  for (const auto& child : roi_head_->named_children()) {
+    const torch::nn::Module& m = *child.value();
+    if (child.key() == "bbox_head" && typeid(m) != typeid(ConvFCBBoxHead)) return unsupported("the bbox head", m);
+    if (child.key() == "mask_head" && typeid(m) != typeid(FCNMaskHead)) return unsupported("the mask head", m);
+  }
+  return "";
 }
 
 }  // namespace cppdet::models

@@ -32,6 +32,9 @@ class TwoStageDetector : public Detector {
   std::vector<DetResult> simple_test(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
                                      bool rescale = true, DebugTrace* trace = nullptr) override;
   bool with_mask() const override { return roi_head_->with_mask(); }
+  // "" for an FPN (or no neck), an RPNHead and a StandardRoIHead with a ConvFCBBoxHead and an
+  // FCNMaskHead, any backbone (one without a prepared path runs fp32 and hands float features on).
+  std::string reduced_precision_limitation() const override;
 
   std::vector<torch::Tensor> extract_feat(const torch::Tensor& img, DebugTrace* trace = nullptr);
   Backbone& backbone() { return *backbone_; }

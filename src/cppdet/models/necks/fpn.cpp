@@ -101,7 +101,23 @@ std::vector<torch::Tensor> FPN::top_down(std::vector<torch::Tensor> laterals) co
 }
 
 std::vector<torch::Tensor> FPN::forward(const std::vector<torch::Tensor>& inputs) {
-  return output_levels(inputs, top_down(lateral_levels(inputs)));
+  if (inputs.empty() || !prepared_.applies(*this, *this, inputs[0]))
+    return output_levels(inputs, top_down(lateral_levels(inputs)));
+  std::vector<torch::Tensor> laterals = lateral_levels(inputs);
+  for (size_t i = laterals.size() - 1; i > 0; --i)
+    laterals[i - 1] = add_activations(laterals[i - 1], upsample_to(laterals[i], laterals[i - 1]), /*relu=*/false,
+                                      prepared_.precision().mode, top_down_sums_.at(i - 1));
+  return output_levels(inputs, laterals);
+}
+
+bool FPN::set_inference_precision(const InferencePrecision& precision, const std::string& path) {
+  top_down_sums_.clear();
+  const bool prepare = precision.mode != PrecisionMode::kFp32 && !is_training();
+  if (prepare)
+    for (size_t i = 0; i + 1 < lateral_convs->size(); ++i)
+      top_down_sums_.emplace_back(precision, child_path(path, "top_down." + std::to_string(i)));
+  prepared_.set(prepare, precision, path, *this);
+  return prepare;
 }
 
 std::vector<torch::Tensor> FPN::lateral_levels(const std::vector<torch::Tensor>& inputs) {
@@ -120,7 +136,7 @@ std::vector<torch::Tensor> FPN::output_levels(const std::vector<torch::Tensor>& 
   for (int64_t i = 0; i < used; ++i) outs.push_back(fpn_convs[i]->as<ConvModuleImpl>()->forward(laterals[i]));
   if (options_.num_outs > used) {
     if (options_.add_extra_convs.empty()) {
-      for (int64_t i = 0; i < options_.num_outs - used; ++i) outs.push_back(torch::max_pool2d(outs.back(), 1, 2));
+      for (int64_t i = 0; i < options_.num_outs - used; ++i) outs.push_back(torch::max_pool2d(outs.back(), {1, 1}, {2, 2}, {0, 0}, {1, 1}));
     } else {
       torch::Tensor source = options_.add_extra_convs == "on_input"     ? inputs[backbone_end_level_ - 1]
                              : options_.add_extra_convs == "on_lateral" ? laterals.back()

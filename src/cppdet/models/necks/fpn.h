@@ -32,11 +32,16 @@ struct FPNOptions {
   static FPNOptions from_config(const config::Value& cfg, const std::string& path);
 };
 
-class FPN : public Neck {
+class FPN : public Neck, public PrecisionAware {
  public:
   explicit FPN(FPNOptions options);
+  // On the prepared path (bf16 / int8, models/precision/) the inputs may be in any activation
+  // form and the outputs are in the precision's form.
   std::vector<torch::Tensor> forward(const std::vector<torch::Tensor>& inputs) override;
   const FPNOptions& options() const { return options_; }
+  // The convs are ConvModules (prepared on their own); the FPN prepares its top-down sums
+  // (int8: quantized adds at "<path>.top_down.<i>", the sum for level i).
+  bool set_inference_precision(const InferencePrecision& precision, const std::string& path) override;
 
  protected:
   // forward() = output_levels(inputs, top_down(lateral_levels(inputs))), in steps that a
@@ -52,6 +57,8 @@ class FPN : public Neck {
 
   FPNOptions options_;
   int64_t backbone_end_level_ = 0;
+  PreparedState prepared_;
+  std::vector<ActivationPoint> top_down_sums_;  // prepared: one per level below the top
   torch::nn::ModuleList lateral_convs{nullptr};
   torch::nn::ModuleList fpn_convs{nullptr};
 };

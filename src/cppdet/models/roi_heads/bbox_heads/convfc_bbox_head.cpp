@@ -116,30 +116,77 @@ ConvFCBBoxHead::ConvFCBBoxHead(ConvFCBBoxHeadOptions options) : options_(std::mo
   register_module("reg_fcs", reg_fcs_);
 }
 
-torch::Tensor ConvFCBBoxHead::run_branch(torch::Tensor x, torch::nn::ModuleList& convs, torch::nn::ModuleList& fcs) const {
+namespace {
+
+// [K, C, h, w] -> [K, C*h*w] in C, h, w order (a quantized channels-last activation is made
+// contiguous first: quantized tensors have no strided reshape).
+torch::Tensor flatten_rois(const torch::Tensor& x) {
+  return (x.is_quantized() ? x.contiguous() : x).flatten(1);
+}
+
+// The fcs of one ModuleList, each followed by ReLU, prepared under "<path>.<list>.<i>".
+std::vector<PreparedLinear> prepare_fcs(const torch::nn::ModuleList& fcs, const InferencePrecision& precision,
+                                        const std::string& path, const std::string& list) {
+  std::vector<PreparedLinear> out;
+  for (size_t i = 0; i < fcs->size(); ++i)
+    out.emplace_back(*fcs->ptr(i)->as<torch::nn::LinearImpl>(), precision,
+                     child_path(path, list + "." + std::to_string(i)), /*relu=*/true, /*float_output=*/false);
+  return out;
+}
+
+}  // namespace
+
+torch::Tensor ConvFCBBoxHead::run_branch(torch::Tensor x, torch::nn::ModuleList& convs, torch::nn::ModuleList& fcs,
+                                         const std::vector<PreparedLinear>* prepared_fcs) const {
   for (const auto& m : *convs) x = m->as<ConvModuleImpl>()->forward(x);
   if (x.dim() > 2) {
     if (options_.with_avg_pool) x = torch::adaptive_avg_pool2d(x, {1, 1});
-    x = x.flatten(1);
+    x = flatten_rois(x);
+  }
+  if (prepared_fcs) {
+    for (const PreparedLinear& fc : *prepared_fcs) x = fc(x);
+    return x;
   }
   for (const auto& m : *fcs) x = torch::relu(m->as<torch::nn::LinearImpl>()->forward(x));
   return x;
 }
 
 BBoxHeadOutputs ConvFCBBoxHead::forward(const torch::Tensor& roi_feats) {
+  const bool prepared = prepared_.applies(*this, *this, roi_feats);
   torch::Tensor x = roi_feats;
   for (const auto& m : *shared_convs_) x = m->as<ConvModuleImpl>()->forward(x);
   if (options_.num_shared_fcs > 0) {
     if (options_.with_avg_pool) x = torch::adaptive_avg_pool2d(x, {1, 1});
-    x = x.flatten(1);
-    for (const auto& m : *shared_fcs_) x = torch::relu(m->as<torch::nn::LinearImpl>()->forward(x));
+    x = flatten_rois(x);
+    if (prepared) {
+      for (const PreparedLinear& fc : prepared_shared_fcs_) x = fc(x);
+    } else {
+      for (const auto& m : *shared_fcs_) x = torch::relu(m->as<torch::nn::LinearImpl>()->forward(x));
+    }
   }
-  const torch::Tensor x_cls = run_branch(x, cls_convs_, cls_fcs_);
-  const torch::Tensor x_reg = run_branch(x, reg_convs_, reg_fcs_);
+  const torch::Tensor x_cls = run_branch(x, cls_convs_, cls_fcs_, prepared ? &prepared_cls_fcs_ : nullptr);
+  const torch::Tensor x_reg = run_branch(x, reg_convs_, reg_fcs_, prepared ? &prepared_reg_fcs_ : nullptr);
   BBoxHeadOutputs out;
-  if (fc_cls_) out.cls_score = fc_cls_->forward(x_cls);
-  if (fc_reg_) out.bbox_pred = fc_reg_->forward(x_reg);
+  if (fc_cls_) out.cls_score = prepared ? prepared_cls_(x_cls) : fc_cls_->forward(x_cls);
+  if (fc_reg_) out.bbox_pred = prepared ? prepared_reg_(x_reg) : fc_reg_->forward(x_reg);
   return out;
+}
+
+bool ConvFCBBoxHead::set_inference_precision(const InferencePrecision& precision, const std::string& path) {
+  prepared_shared_fcs_.clear();
+  prepared_cls_fcs_.clear();
+  prepared_reg_fcs_.clear();
+  prepared_cls_ = prepared_reg_ = PreparedLinear();
+  const bool prepare = precision.mode != PrecisionMode::kFp32 && !is_training();
+  if (prepare) {
+    prepared_shared_fcs_ = prepare_fcs(shared_fcs_, precision, path, "shared_fcs");
+    prepared_cls_fcs_ = prepare_fcs(cls_fcs_, precision, path, "cls_fcs");
+    prepared_reg_fcs_ = prepare_fcs(reg_fcs_, precision, path, "reg_fcs");
+    if (fc_cls_) prepared_cls_ = PreparedLinear(*fc_cls_, precision, child_path(path, "fc_cls"), false, true);
+    if (fc_reg_) prepared_reg_ = PreparedLinear(*fc_reg_, precision, child_path(path, "fc_reg"), false, true);
+  }
+  prepared_.set(prepare, precision, path, *this);
+  return prepare;
 }
 
 Detections ConvFCBBoxHead::get_bboxes(const torch::Tensor& rois, const BBoxHeadOutputs& outputs,

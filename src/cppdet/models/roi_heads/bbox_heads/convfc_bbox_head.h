@@ -12,6 +12,8 @@
 #include "cppdet/config/value.h"
 #include "cppdet/models/common/layers.h"
 #include "cppdet/models/losses/loss.h"
+#include "cppdet/models/precision/inference_precision.h"
+#include "cppdet/models/precision/prepared_linear.h"
 #include "cppdet/models/roi_heads/bbox_heads/bbox_head.h"
 #include "cppdet/models/task/bbox_coder.h"
 
@@ -47,10 +49,15 @@ struct ConvFCBBoxHeadOptions {
                                            const std::string& preset);
 };
 
-class ConvFCBBoxHead : public BBoxHead {
+class ConvFCBBoxHead : public BBoxHead, public PrecisionAware {
  public:
   explicit ConvFCBBoxHead(ConvFCBBoxHeadOptions options);
+  // Outputs are float32; on the prepared path roi_feats may be in any activation form.
   BBoxHeadOutputs forward(const torch::Tensor& roi_feats) override;
+  // bf16 / int8 / calibration: the fcs (+ ReLU) prepared; fc_cls and fc_reg return float32 (in
+  // int8 they run in float32 on the dequantized features). The convs are ConvModules (prepared on
+  // their own). fp32: the plain layers.
+  bool set_inference_precision(const InferencePrecision& precision, const std::string& path) override;
   Detections get_bboxes(const torch::Tensor& rois, const BBoxHeadOutputs& outputs,
                         std::pair<int64_t, int64_t> img_shape, const std::array<float, 4>& scale_factor,
                         bool rescale, const RcnnTestConfig& cfg) override;
@@ -64,7 +71,9 @@ class ConvFCBBoxHead : public BBoxHead {
   const ConvFCBBoxHeadOptions& options() const { return options_; }
 
  private:
-  torch::Tensor run_branch(torch::Tensor x, torch::nn::ModuleList& convs, torch::nn::ModuleList& fcs) const;
+  // The branch's convs and fcs; `prepared_fcs` (non-null on the prepared path) replaces the fcs.
+  torch::Tensor run_branch(torch::Tensor x, torch::nn::ModuleList& convs, torch::nn::ModuleList& fcs,
+                           const std::vector<PreparedLinear>* prepared_fcs) const;
 
   ConvFCBBoxHeadOptions options_;
   std::shared_ptr<BBoxCoder> bbox_coder_;
@@ -73,6 +82,9 @@ class ConvFCBBoxHead : public BBoxHead {
   torch::nn::ModuleList shared_convs_{nullptr}, shared_fcs_{nullptr};
   torch::nn::ModuleList cls_convs_{nullptr}, cls_fcs_{nullptr};
   torch::nn::ModuleList reg_convs_{nullptr}, reg_fcs_{nullptr};
+  PreparedState prepared_;
+  std::vector<PreparedLinear> prepared_shared_fcs_, prepared_cls_fcs_, prepared_reg_fcs_;
+  PreparedLinear prepared_cls_, prepared_reg_;
 };
 
 }  // namespace cppdet::models

@@ -84,14 +84,18 @@ FCNMaskHead::FCNMaskHead(FCNMaskHeadOptions options) : options_(std::move(option
 }
 
 torch::Tensor FCNMaskHead::forward(const torch::Tensor& roi_feats) {
+  const bool prepared = prepared_.applies(*this, *this, roi_feats);
   torch::Tensor x = roi_feats;
   for (const auto& m : *convs_) x = m->as<ConvModuleImpl>()->forward(x);
   if (upsample_) {
-    // Inference takes the GEMM form; training keeps aten's kernel (the gradients MMDetection's
-    // parity cases were checked with).
-    x = torch::relu(at::GradMode::is_enabled()
-                        ? upsample_->forward(x)
-                        : deconv_as_gemm(x, upsample_->weight, upsample_->bias, options_.scale_factor));
+    // Inference takes the GEMM form (or the prepared bf16/int8 layer); training keeps aten's
+    // kernel (the gradients MMDetection's parity cases were checked with).
+    if (prepared)
+      x = prepared_upsample_(x);
+    else
+      x = torch::relu(at::GradMode::is_enabled()
+                          ? upsample_->forward(x)
+                          : deconv_as_gemm(x, upsample_->weight, upsample_->bias, options_.scale_factor));
   } else if (!options_.upsample_method.empty()) {
     namespace F = torch::nn::functional;
     const double s = static_cast<double>(options_.scale_factor);
@@ -100,7 +104,22 @@ torch::Tensor FCNMaskHead::forward(const torch::Tensor& roi_feats) {
     else opts.mode(torch::kBilinear).align_corners(false);
     x = F::interpolate(x, opts);
   }
-  return conv_logits_->forward(x);
+  return prepared ? prepared_logits_(x) : conv_logits_->forward(x);
+}
+
+bool FCNMaskHead::set_inference_precision(const InferencePrecision& precision, const std::string& path) {
+  prepared_upsample_ = prepared_logits_ = PreparedConv();
+  const bool prepare = precision.mode != PrecisionMode::kFp32 && !is_training();
+  if (prepare) {
+    PreparedConvOptions relu, logits;
+    relu.relu = true;
+    logits.float_output = true;
+    if (upsample_)
+      prepared_upsample_ = PreparedConv(deconv_weights(*upsample_), precision, child_path(path, "upsample"), relu);
+    prepared_logits_ = PreparedConv(conv_weights(*conv_logits_, nullptr), precision, child_path(path, "conv_logits"), logits);
+  }
+  prepared_.set(prepare, precision, path, *this);
+  return prepare;
 }
 
 torch::Tensor FCNMaskHead::label_probs(const torch::Tensor& mask_pred, const torch::Tensor& labels) const {

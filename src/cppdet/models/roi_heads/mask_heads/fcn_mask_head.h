@@ -11,6 +11,8 @@
 #include "cppdet/config/value.h"
 #include "cppdet/models/common/layers.h"
 #include "cppdet/models/losses/loss.h"
+#include "cppdet/models/precision/inference_precision.h"
+#include "cppdet/models/precision/prepared_conv.h"
 #include "cppdet/models/roi_heads/mask_heads/mask_head.h"
 
 namespace cppdet::models {
@@ -32,14 +34,19 @@ struct FCNMaskHeadOptions {
   static FCNMaskHeadOptions from_config(const config::Value& cfg, const std::string& path);
 };
 
-class FCNMaskHead : public MaskHead {
+class FCNMaskHead : public MaskHead, public PrecisionAware {
  public:
   explicit FCNMaskHead(FCNMaskHeadOptions options);
+  // Mask logits, float32; on the prepared path roi_feats may be in any activation form.
   torch::Tensor forward(const torch::Tensor& roi_feats) override;
   torch::Tensor label_probs(const torch::Tensor& mask_pred, const torch::Tensor& labels) const override;
   torch::Tensor paste_masks(const torch::Tensor& probs, const torch::Tensor& bboxes, double mask_thr_binary,
                             std::array<int64_t, 2> ori_shape, const std::array<float, 4>& scale_factor,
                             bool rescale) const override;
+  // bf16 / int8 / calibration: the deconv upsample (+ ReLU) prepared (int8: per-tensor weight
+  // scale, all LibTorch's oneDNN transposed kernel takes); conv_logits returns float32 (in int8 it
+  // runs in float32 on the dequantized features). The convs are ConvModules. fp32: plain layers.
+  bool set_inference_precision(const InferencePrecision& precision, const std::string& path) override;
   int64_t num_classes() const override { return options_.num_classes; }
   // Targets by mask_target (task/mask_target.h), loss_mask on each RoI's gt-class channel
   // (channel 0 when class_agnostic); an empty batch of positives gives mask_pred.sum().
@@ -53,6 +60,8 @@ class FCNMaskHead : public MaskHead {
   torch::nn::ConvTranspose2d upsample_{nullptr};
   torch::nn::Conv2d conv_logits_{nullptr};
   std::shared_ptr<Loss> loss_mask_;
+  PreparedState prepared_;
+  PreparedConv prepared_upsample_, prepared_logits_;
 };
 
 }  // namespace cppdet::models
