@@ -23,7 +23,6 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -41,11 +40,10 @@
 
 namespace {
 
-using cppdet::bench::median;
 using cppdet::bench::OpProfile;
 using cppdet::bench::peak_rss_kib;
-using cppdet::bench::process_cpu_ms;
 using cppdet::bench::run_json;
+using cppdet::bench::time_into;
 using nlohmann::json;
 
 struct Args {
@@ -75,22 +73,6 @@ void calibrate_box_heads(cppdet::models::Detector& detector) {
       if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) p[0].fill_(5.0);
     }
   }
-}
-
-template <typename Fn>
-void time_into(json& out, const std::string& name, int warmup, int iters, Fn&& fn) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> wall, cpu;
-  for (int i = 0; i < iters; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = process_cpu_ms();
-    fn();
-    cpu.push_back(process_cpu_ms() - c0);
-    wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  out[name + "_ms"] = wall;
-  out[name + "_median_ms"] = median(wall);
-  out[name + "_cpu_median_ms"] = median(cpu);
 }
 
 int run_worker(const Args& args) {

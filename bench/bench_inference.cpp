@@ -42,7 +42,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -62,10 +61,9 @@
 
 namespace {
 
-using cppdet::bench::median;
 using cppdet::bench::peak_rss_kib;
-using cppdet::bench::process_cpu_ms;
 using cppdet::bench::run_json;
+using cppdet::bench::time_into;
 
 using nlohmann::json;
 
@@ -122,25 +120,6 @@ void calibrate_box_head(cppdet::models::Detector& detector) {
     if (name.find("bbox_head.scales.") != std::string::npos)
       p.fill_(log_strides[std::stoi(name.substr(std::string("bbox_head.scales.").size()))]);
   }
-}
-
-// Runs fn warmup + iters times; records each timed run's wall and CPU (all threads) time into
-// out[<name>_ms], out[<name>_cpu_ms] and their medians.
-template <typename Fn>
-void time_into(json& out, const std::string& name, int warmup, int iters, Fn&& fn) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> wall, cpu;
-  for (int i = 0; i < iters; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = process_cpu_ms();
-    fn();
-    cpu.push_back(process_cpu_ms() - c0);
-    wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  out[name + "_ms"] = wall;
-  out[name + "_cpu_ms"] = cpu;
-  out[name + "_median_ms"] = median(wall);
-  out[name + "_cpu_median_ms"] = median(cpu);
 }
 
 // int8 without a checkpoint: calibrates the (random-weight) model's activation ranges on the

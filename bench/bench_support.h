@@ -47,6 +47,24 @@ inline double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// Runs fn warmup + iters times; records each timed run's wall and CPU (all threads) time into
+// out[<name>_ms], out[<name>_cpu_ms] and their medians (<name>_median_ms, <name>_cpu_median_ms).
+template <typename Fn>
+void time_into(nlohmann::json& out, const std::string& name, int warmup, int iters, Fn&& fn) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> wall, cpu;
+  for (int i = 0; i < iters; ++i) {
+    const double w0 = now_ms(), c0 = process_cpu_ms();
+    fn();
+    cpu.push_back(process_cpu_ms() - c0);
+    wall.push_back(now_ms() - w0);
+  }
+  out[name + "_ms"] = wall;
+  out[name + "_cpu_ms"] = cpu;
+  out[name + "_median_ms"] = median(wall);
+  out[name + "_cpu_median_ms"] = median(cpu);
+}
+
 // Runs argv (argv[0] a path), returns its stdout's last line parsed as JSON; throws when it
 // cannot start or exits non-zero.
 inline nlohmann::json run_json(const std::vector<std::string>& argv) {

@@ -35,14 +35,7 @@ ATSSHeadOptions ATSSHeadOptions::from_config(const config::Value& cfg, const std
   o.pred_kernel_size = r.get_int("pred_kernel_size", 3);
   if (o.pred_kernel_size < 1 || o.pred_kernel_size % 2 == 0)
     throw ConfigError(r.path_of("pred_kernel_size") + ": must be a positive odd number");
-  if (r.has("norm_cfg")) o.norm_cfg = NormConfig::from_config(r.get_optional("norm_cfg"), r.path_of("norm_cfg"));
-  else o.norm_cfg = NormConfig{"GN", true, 1e-5, 0.1, 32};
-  if (const config::Value* v = r.get_optional("conv_cfg")) {
-    config::ConfigReader c(*v, r.path_of("conv_cfg"));
-    if (c.get_string("type") != "Conv2d" && c.get_string("type") != "Conv")
-      throw ConfigError(c.path_of("type") + ": only Conv2d is supported");
-    c.finish();
-  }
+  o.norm_cfg = read_tower_norm_cfg(r);
   if (r.has("loss_centerness")) {
     o.loss_centerness = r.get("loss_centerness");
   } else {

@@ -8,7 +8,16 @@
 
 #include "cppdet/models/common/layers.h"
 
+namespace cppdet::config {
+class ConfigReader;
+}
+
 namespace cppdet::models {
+
+// The towers' keys of a head config: `norm_cfg` (absent: GN with 32 groups, as those heads'
+// defaults; None: no norm) and `conv_cfg` (absent, None or Conv2d; anything else is refused,
+// naming the key).
+std::optional<NormConfig> read_tower_norm_cfg(config::ConfigReader& r);
 
 // `bias`: the conv_bias setting (nullopt = 'auto').
 torch::nn::ModuleList make_conv_tower(int64_t in_channels, int64_t feat_channels, int64_t num_convs,

@@ -58,17 +58,7 @@ FCOSHeadOptions FCOSHeadOptions::from_config(const config::Value& cfg, const std
   }
   if (r.get_bool("dcn_on_last_conv", false))
     throw ConfigError(r.path_of("dcn_on_last_conv") + ": deformable convolution is not supported");
-  if (r.has("norm_cfg")) {
-    o.norm_cfg = NormConfig::from_config(r.get_optional("norm_cfg"), r.path_of("norm_cfg"));
-  } else {
-    o.norm_cfg = NormConfig{"GN", true, 1e-5, 0.1, 32};
-  }
-  if (const config::Value* v = r.get_optional("conv_cfg")) {
-    config::ConfigReader c(*v, r.path_of("conv_cfg"));
-    if (c.get_string("type") != "Conv2d" && c.get_string("type") != "Conv")
-      throw ConfigError(c.path_of("type") + ": only Conv2d is supported");
-    c.finish();
-  }
+  o.norm_cfg = read_tower_norm_cfg(r);
   o.loss_cls = dict_or(r, "loss_cls", fcos_default_loss("FocalLoss"));
   o.loss_cls_path = r.path_of("loss_cls");
   if (!o.loss_cls.is_dict()) throw ConfigError(o.loss_cls_path + ": expected a dict, got " + o.loss_cls.brief());

@@ -38,14 +38,7 @@ GFLHeadOptions GFLHeadOptions::from_config(const config::Value& cfg, const std::
   o.stacked_convs = r.get_int("stacked_convs", 4);
   o.reg_max = r.get_int("reg_max", 16);
   if (o.reg_max < 1) throw ConfigError(r.path_of("reg_max") + ": must be >= 1");
-  if (r.has("norm_cfg")) o.norm_cfg = NormConfig::from_config(r.get_optional("norm_cfg"), r.path_of("norm_cfg"));
-  else o.norm_cfg = NormConfig{"GN", true, 1e-5, 0.1, 32};
-  if (const config::Value* v = r.get_optional("conv_cfg")) {
-    config::ConfigReader c(*v, r.path_of("conv_cfg"));
-    if (c.get_string("type") != "Conv2d" && c.get_string("type") != "Conv")
-      throw ConfigError(c.path_of("type") + ": only Conv2d is supported");
-    c.finish();
-  }
+  o.norm_cfg = read_tower_norm_cfg(r);
   if (r.has("loss_dfl")) {
     o.loss_dfl = r.get("loss_dfl");
   } else {
